@@ -1,0 +1,1 @@
+"""One module per verb. Each gathers facts, decides (pure code elsewhere), then acts."""

@@ -1,0 +1,32 @@
+"""`dlenv spec`: show the effective spec (file or embedded default, with overrides)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tomlkit
+import typer
+
+from dlenv.commands.options import JsonOption, SpecOption
+from dlenv.console import info, out, print_json
+from dlenv.spec import load_spec
+
+
+def register(app: typer.Typer) -> None:
+    app.command("spec")(spec_command)
+
+
+def spec_command(
+    spec: SpecOption = None,
+    show: bool = typer.Option(True, "--show", help="Print the effective spec (the default)."),
+    as_json: JsonOption = False,
+) -> None:
+    """Print the effective spec: dlenv.toml, or the embedded default when there is none."""
+    del show
+    loaded, source = load_spec(spec, search_dir=Path.cwd())
+    data = loaded.model_dump(mode="json")
+    if as_json:
+        print_json(data)
+        return
+    info(f"# spec from {source}")
+    out.print(tomlkit.dumps(data).rstrip(), markup=False)

@@ -1,0 +1,146 @@
+"""The one place that runs programs.
+
+Everything that runs a program takes a `Runner`, so unit tests substitute a fake that replays
+real captured output, and the rest of the code stays free of subprocess details.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dlenv.errors import DlenvError
+
+
+@dataclass(frozen=True)
+class Command:
+    """A program to run: argv, extra environment, and text to feed on stdin."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    stdin: str | None = None
+
+    @classmethod
+    def of(cls, *argv: str, env: Mapping[str, str] | None = None) -> Command:
+        return cls(tuple(argv), dict(env or {}))
+
+    def display(self) -> str:
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class Result:
+    command: Command
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class CommandFailed(DlenvError):
+    """A program exited non-zero where success was required. Shows argv, code and output."""
+
+    def __init__(self, result: Result, what: str | None = None):
+        output = (result.stderr.strip() or result.stdout.strip())[-4000:]
+        super().__init__(
+            f"{what or 'command failed'}: `{result.command.display()}` exited {result.returncode}",
+            details=output or None,
+        )
+        self.result = result
+
+
+class Runner(Protocol):
+    """Runs commands. `run` captures output; `stream` yields output lines as they come."""
+
+    def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
+        ...
+
+    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
+        ...
+
+    def which(self, program: str) -> str | None:
+        ...
+
+
+class SubprocessRunner:
+    """The real runner."""
+
+    def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
+        try:
+            done = subprocess.run(
+                command.argv,
+                input=command.stdin,
+                capture_output=True,
+                text=True,
+                env=_merged_env(command.env),
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise DlenvError(f"program not found: {command.argv[0]}") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise DlenvError(f"`{command.display()}` did not finish within {timeout:.0f} s") from exc
+        result = Result(command, done.returncode, done.stdout, done.stderr)
+        if check and not result.ok:
+            raise CommandFailed(result)
+        return result
+
+    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
+        """Run with stdout and stderr merged, calling `on_line` per line; keep the tail."""
+        tail: list[str] = []
+        with subprocess.Popen(
+            command.argv,
+            stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env=_merged_env(command.env),
+        ) as proc:
+            if command.stdin is not None and proc.stdin is not None:
+                proc.stdin.write(command.stdin)
+                proc.stdin.close()
+            assert proc.stdout is not None
+            for line in _lines(proc.stdout):
+                on_line(line)
+                tail.append(line)
+                if len(tail) > 400:
+                    del tail[:200]
+            returncode = proc.wait()
+        return Result(command, returncode, "\n".join(tail), "")
+
+    def which(self, program: str) -> str | None:
+        from shutil import which
+
+        return which(program)
+
+
+def _lines(stream: Iterator[str]) -> Iterator[str]:
+    for line in stream:
+        yield line.rstrip("\n")
+
+
+def _merged_env(extra: Mapping[str, str]) -> dict[str, str] | None:
+    if not extra:
+        return None
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def argv(*parts: str | Sequence[str]) -> tuple[str, ...]:
+    """Flatten strings and sequences of strings into one argv tuple."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            out.extend(part)
+    return tuple(out)
