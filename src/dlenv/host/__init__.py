@@ -1,0 +1,1 @@
+"""Facts about the host: parsers of captured text (pure) and the readers that take a root path."""
