@@ -1,0 +1,34 @@
+"""Knowledge: every compatibility table, loaded once, with the queries the rest of dlenv asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlenv.knowledge.cuda import CudaTable, DriverFloor
+from dlenv.knowledge.gpus import GpuModel, GpuTable
+from dlenv.knowledge.versions import parse_driver
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    gpus: GpuTable
+    cuda: CudaTable
+
+    def gpu_by_name(self, name: str) -> GpuModel | None:
+        return self.gpus.by_name(name)
+
+    def gpu_by_pci_id(self, pci_id: str) -> GpuModel | None:
+        return self.gpus.by_pci_id(pci_id)
+
+    def gpu_close_matches(self, name: str) -> list[str]:
+        return self.gpus.close_matches(name)
+
+    def cuda_driver_floor(self, cuda: str) -> DriverFloor | None:
+        return self.cuda.driver_floor(cuda)
+
+    def max_cuda_for_driver(self, driver: str) -> str | None:
+        """Newest CUDA X.Y the driver fully supports; raises UsageError on a malformed version."""
+        return self.cuda.max_cuda_for_driver(parse_driver(driver))
+
+    def cuda_supports_cc(self, cuda: str, cc: str) -> bool:
+        return self.cuda.supports_cc(cuda, cc)

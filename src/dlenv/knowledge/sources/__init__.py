@@ -1,0 +1,1 @@
+"""Upstream listings -> knowledge rows: pure parsers, text in and rows out."""

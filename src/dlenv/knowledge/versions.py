@@ -1,0 +1,62 @@
+"""Version strings as comparable tuples, with messages that give the expected form."""
+
+from __future__ import annotations
+
+import re
+
+from dlenv.errors import UsageError
+
+_DRIVER = re.compile(r"^\d{3,4}(\.\d{1,3}){1,2}$")
+_XY = re.compile(r"^\d{1,2}\.\d{1,2}$")
+_SM = re.compile(r"^sm_?(\d{1,2})(\d)$", re.IGNORECASE)
+
+Version = tuple[int, ...]
+
+
+def as_tuple(text: str) -> Version:
+    return tuple(int(part) for part in text.split("."))
+
+
+def is_driver_version(text: str) -> bool:
+    return bool(_DRIVER.match(text.strip()))
+
+
+def parse_driver(text: str, what: str = "driver version") -> Version:
+    """ "550.54.14" or "570.26" -> (550, 54, 14); else a UsageError giving the expected form."""
+    value = text.strip()
+    if not _DRIVER.match(value):
+        raise UsageError(
+            f"{what} {text!r} is not an NVIDIA driver version",
+            hint='Expected the form nvidia-smi prints, e.g. "550.54.14" or "570.26".',
+        )
+    return as_tuple(value)
+
+
+def parse_xy(text: str, what: str, example: str) -> Version:
+    """ "12.8" -> (12, 8); a UsageError naming the expected form otherwise."""
+    value = text.strip()
+    if not _XY.match(value):
+        raise UsageError(
+            f"{what} {text!r} is not a version X.Y", hint=f'Expected e.g. "{example}".'
+        )
+    return as_tuple(value)
+
+
+def parse_cc(text: str) -> str:
+    """ "8.9", "sm_89", "sm89" -> "8.9"."""
+    value = text.strip()
+    sm = _SM.match(value)
+    if sm:
+        return f"{int(sm[1])}.{sm[2]}"
+    if _XY.match(value):
+        major, minor = value.split(".")
+        return f"{int(major)}.{int(minor)}"
+    raise UsageError(
+        f"compute capability {text!r} is not of the form X.Y or sm_XY",
+        hint='Expected e.g. "8.9" or "sm_89".',
+    )
+
+
+def xy(text: str) -> str:
+    """ "12.8.1" -> "12.8"."""
+    return ".".join(text.split(".")[:2])
