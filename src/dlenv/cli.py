@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "build",
     "render",
     "spec",
+    "doctor",
+    "init",
 )
 
 app = typer.Typer(

@@ -1,0 +1,69 @@
+"""`dlenv doctor`: inspect the host (or a support bundle) and explain what would break."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlenv.commands.options import JsonOption, SpecOption
+from dlenv.console import out, print_json, success
+from dlenv.errors import UsageError
+from dlenv.host.doctor import diagnose
+from dlenv.host.findings import exit_code
+from dlenv.host.probe import collect
+from dlenv.host.reader import HostReader, replay_reader
+from dlenv.host.report import render, to_json
+from dlenv.host.snapshot import extract_bundle, write_bundle
+from dlenv.knowledge import load_knowledge
+from dlenv.spec import load_spec
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor_command)
+
+
+def doctor_command(
+    spec: SpecOption = None,
+    as_json: JsonOption = False,
+    collect_to: Annotated[
+        Path | None,
+        typer.Option("--collect", help="Also write a support bundle (tar.gz) of everything read.",
+                     dir_okay=False),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--from", help="Diagnose a support bundle (file or unpacked directory)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show details of passing checks.")] = False,
+) -> int:
+    """Check the host for everything a GPU container needs; exit 1 when something fails."""
+    loaded, source = load_spec(spec, search_dir=Path.cwd())
+    with tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as scratch:
+        reader = _reader(replay, Path(scratch))
+        inventory = collect(reader)
+        findings = diagnose(inventory, loaded, source, load_knowledge())
+        if collect_to is not None:
+            write_bundle(reader.snapshot, collect_to)
+    where = f"bundle {replay}" if replay else "this host"
+    if as_json:
+        print_json(to_json(findings, where))
+    else:
+        out.print(f"[bold]dlenv doctor[/bold]: {where}")
+        render(findings, out, verbose=verbose)
+    if collect_to is not None:
+        success(f"support bundle written to {collect_to} (replay: dlenv doctor --from {collect_to})")
+    return exit_code(findings)
+
+
+def _reader(replay: Path | None, scratch: Path) -> HostReader:
+    if replay is None:
+        return HostReader()
+    if replay.is_dir():
+        return replay_reader(replay)
+    if not replay.is_file():
+        raise UsageError(f"--from {replay}: no such file or directory",
+                         hint="Pass a bundle written by `dlenv doctor --collect FILE`.")
+    return replay_reader(extract_bundle(replay, scratch))

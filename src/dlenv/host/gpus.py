@@ -1,0 +1,53 @@
+"""The host's GPUs, one record each: what nvidia-smi and the PCI bus say, and what model it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlenv.host.inventory import Inventory
+from dlenv.knowledge import GpuModel, Knowledge
+
+
+@dataclass(frozen=True)
+class HostGpu:
+    index: int
+    name: str
+    pci_id: str | None  # "2684"
+    model: GpuModel | None
+    memory_mib: int | None = None
+    uuid: str | None = None
+    mig_mode: str | None = None
+    mig_devices: tuple[str, ...] = ()
+
+    @property
+    def compute_capability(self) -> str | None:
+        return self.model.compute_capability if self.model else None
+
+    @property
+    def label(self) -> str:
+        cc = f", compute capability {self.compute_capability}" if self.compute_capability else ""
+        return f"GPU {self.index}: {self.name}{cc}"
+
+
+def host_gpus(inventory: Inventory, knowledge: Knowledge) -> list[HostGpu]:
+    """nvidia-smi's list when the driver answers (PCI order = nvidia-smi order by default);
+    otherwise the PCI devices, named from the knowledge table."""
+    pci_ids = [d.device for d in inventory.pci_gpus]
+    if inventory.smi and inventory.smi.gpus:
+        gpus = []
+        for position, smi in enumerate(inventory.smi.gpus):
+            pci = pci_ids[position] if position < len(pci_ids) else None
+            model = (knowledge.gpu_by_pci_id(pci) if pci else None) or knowledge.gpu_by_name(
+                smi.name
+            )
+            gpus.append(
+                HostGpu(smi.index, smi.name, pci, model, smi.memory_total_mib, smi.uuid,
+                        smi.mig_mode, smi.mig_devices)
+            )
+        return gpus
+    result = []
+    for index, device in enumerate(inventory.pci_gpus):
+        model = knowledge.gpu_by_pci_id(device.device)
+        name = model.name if model else device.description or f"NVIDIA device 10de:{device.device}"
+        result.append(HostGpu(index, name, device.device, model))
+    return result

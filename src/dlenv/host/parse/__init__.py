@@ -1,0 +1,1 @@
+"""Pure parsers: captured text in, typed facts out. No I/O here."""

@@ -1,0 +1,78 @@
+"""NVIDIA Container Toolkit: `nvidia-ctk --version`, its config.toml, and CDI spec files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+
+import yaml
+
+
+_CTK_VERSION = re.compile(r"version\s+v?([0-9]+\.[0-9]+\.[0-9]+\S*)", re.IGNORECASE)
+
+
+def parse_ctk_version(text: str) -> str | None:
+    """"NVIDIA Container Toolkit CLI version 1.17.8\\ncommit: ..." -> "1.17.8"."""
+    match = _CTK_VERSION.search(text)
+    return match[1] if match else None
+
+
+@dataclass(frozen=True)
+class ToolkitConfig:
+    no_cgroups: bool
+    mode: str | None  # nvidia-container-runtime.mode: "auto", "legacy", "cdi", "csv"
+
+
+def parse_toolkit_config(text: str) -> ToolkitConfig | None:
+    """/etc/nvidia-container-runtime/config.toml; None when it is not valid TOML."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    cli = data.get("nvidia-container-cli") or {}
+    runtime = data.get("nvidia-container-runtime") or {}
+    return ToolkitConfig(no_cgroups=bool(cli.get("no-cgroups", False)), mode=runtime.get("mode"))
+
+
+@dataclass(frozen=True)
+class CdiSpec:
+    path: str
+    kind: str | None
+    devices: tuple[str, ...]
+    # Driver versions named by the libraries it mounts (libcuda.so.550.54.15 -> "550.54.15").
+    driver_versions: tuple[str, ...]
+    error: str | None = None
+
+
+_LIB_VERSION = re.compile(r"/lib(?:cuda|nvidia-ml)\.so\.(\d+\.\d+(?:\.\d+)?)$")
+
+
+def parse_cdi_spec(path: str, text: str) -> CdiSpec:
+    """A CDI spec (YAML or JSON, https://github.com/cncf-tags/container-device-interface)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return CdiSpec(path, None, (), (), error=f"not valid YAML/JSON: {exc}")
+    if not isinstance(data, dict):
+        return CdiSpec(path, None, (), (), error="not a CDI spec (no mapping at the top)")
+    devices = tuple(
+        str(d.get("name")) for d in data.get("devices") or [] if isinstance(d, dict)
+    )
+    versions: set[str] = set()
+    for edits in _all_edits(data):
+        for mount in edits.get("mounts") or []:
+            if isinstance(mount, dict):
+                match = _LIB_VERSION.search(str(mount.get("hostPath", "")))
+                if match:
+                    versions.add(match[1])
+    kind = data.get("kind")
+    return CdiSpec(path, str(kind) if kind else None, devices, tuple(sorted(versions)))
+
+
+def _all_edits(data: dict[str, object]) -> list[dict[str, object]]:
+    edits = [data.get("containerEdits")]
+    for device in data.get("devices") or []:  # type: ignore[attr-defined]
+        if isinstance(device, dict):
+            edits.append(device.get("containerEdits"))
+    return [e for e in edits if isinstance(e, dict)]
