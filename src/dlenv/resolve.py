@@ -1,7 +1,9 @@
 """Spec (+ host facts when known) -> ResolvedEnv: everything the renderer needs, decided.
 
-This is the only place that turns "auto" into concrete choices. It is pure: host facts come in
-as data, so the same spec and facts always resolve to the same environment.
+This is the only place that turns "auto" into concrete choices, by asking the compatibility
+knowledge (dlenv.knowledge.choose). It is pure: host facts come in as data, so the same spec and
+facts always resolve to the same environment. Without host facts it plans for no particular GPU:
+the newest CUDA that PyTorch ships stable wheels for, on the newest Ubuntu LTS with its image.
 """
 
 from __future__ import annotations
@@ -9,17 +11,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dlenv.errors import UsageError
+from dlenv.errors import DlenvError, UsageError
+from dlenv.knowledge import Knowledge, load_knowledge
+from dlenv.knowledge.choose import Choice, Gpu, Request, choose, gpu_from_model
+from dlenv.knowledge.packages import PackageGroup
+from dlenv.knowledge.versions import as_tuple, is_driver_version, parse_cc
+from dlenv.knowledge.wheels import TorchWheel
 from dlenv.spec.model import Spec
 
 PYPI_NVIDIA = "https://pypi.nvidia.com"
 TORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
-
-# Used until the compatibility knowledge (dlenv.knowledge) picks from host facts: the newest
-# CUDA that PyTorch ships stable wheels for, on the newest Ubuntu LTS with an nvidia/cuda tag.
-DEFAULT_CUDA = "13.0"
-DEFAULT_CUDA_TAG = {"13.0": "13.0.2", "12.8": "12.8.1", "12.6": "12.6.3"}
 CPU_BASE_IMAGE = "docker.io/library/ubuntu:24.04"
+# The image's NVIDIA_REQUIRE_CUDA (cuda>=X.Y) refuses hosts whose driver only runs X.Y through
+# minor-version compatibility; this tells the NVIDIA container runtime to skip that check.
+DISABLE_REQUIRE = "NVIDIA_DISABLE_REQUIRE"
+# Torch packages pinned to the version the resolver chose (others in torch.packages are left free).
+_TORCH_COMPANIONS = ("torch", "torchvision", "torchaudio")
+
+
+class IncompatibleError(DlenvError):
+    """No CUDA / torch / package combination works for this spec on this host."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class ResolvedEnv:
     layers: tuple[PackageLayer, ...]
     warnings: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    torch_version: str | None = None  # "2.9.1": the exact torch the layer pins
+    runtime_env: Mapping[str, str] = field(default_factory=dict)  # container env (run time)
+    minor_compat: bool = False  # the host driver runs `cuda` only by minor-version compatibility
 
     @property
     def python(self) -> str:
@@ -67,87 +81,185 @@ class ResolvedEnv:
         return self.spec.profile == "gpu"
 
 
-# Group -> packages per CUDA major ("cpu" for the CPU profile). Heaviest groups first.
-_GROUP_PACKAGES: dict[str, dict[str, tuple[str, ...]]] = {
-    "rapids": {"12": ("cudf-cu12", "cuml-cu12"), "13": ("cudf-cu13", "cuml-cu13")},
-    "dali": {"12": ("nvidia-dali-cuda120",), "13": ("nvidia-dali-cuda130",)},
-    "cupy": {"12": ("cupy-cuda12x",), "13": ("cupy-cuda13x",)},
-    "xgboost": {"12": ("xgboost",), "13": ("xgboost",), "cpu": ("xgboost",)},
-    "polars": {"12": ("polars",), "13": ("polars",), "cpu": ("polars",)},
-}
+# Packages that sit before the core layer: they are heavy and change rarely.
 _GPU_GROUPS_BEFORE_CORE = ("rapids", "dali", "cupy")
-_NVIDIA_INDEX_GROUPS = {"rapids", "dali"}
 
 
 def resolve(spec: Spec, host: HostFacts | None = None) -> ResolvedEnv:
-    del host  # host-aware choices come with the compatibility knowledge
-    warnings: list[str] = []
-    if spec.profile == "gpu":
-        cuda = DEFAULT_CUDA if spec.image.cuda == "auto" else spec.image.cuda
-        if cuda not in DEFAULT_CUDA_TAG:
-            raise UsageError(
-                f"image.cuda = {cuda!r} has no known nvidia/cuda image",
-                hint=f"Use one of: {', '.join(sorted(DEFAULT_CUDA_TAG))}, or \"auto\".",
-            )
-        major = cuda.split(".")[0]
-        variant = "cu" + cuda.replace(".", "")
-        base = spec.image.base
-        if base == "auto":
-            base = f"docker.io/nvidia/cuda:{DEFAULT_CUDA_TAG[cuda]}-cudnn-{spec.image.flavor}-ubuntu24.04"
-    else:
-        cuda, major, variant = None, "cpu", "cpu"
-        base = CPU_BASE_IMAGE if spec.image.base == "auto" else spec.image.base
-        for group in spec.python.groups:
-            if "cpu" not in _GROUP_PACKAGES[group]:
-                raise UsageError(
-                    f'python.groups: "{group}" needs a GPU and is not available with profile "cpu"',
-                    hint=f'Remove "{group}" from python.groups, or use profile = "gpu".',
-                )
+    knowledge = load_knowledge()
+    if spec.profile == "cpu":
+        return _resolve_cpu(spec, knowledge)
+    return _resolve_gpu(spec, host or HostFacts(), knowledge)
 
+
+def _resolve_gpu(spec: Spec, host: HostFacts, knowledge: Knowledge) -> ResolvedEnv:
+    gpus, warnings = _known_gpus(host, knowledge)
+    driver = None
+    if host.driver and is_driver_version(host.driver):
+        driver = as_tuple(host.driver.strip())
+    elif host.driver:
+        warnings.append(f"driver version {host.driver!r} is not recognised; not checked")
+    request = Request(
+        gpus=gpus,
+        driver=driver,
+        cuda=spec.image.cuda,
+        torch=spec.torch.version if spec.torch.enabled else None,
+        groups=tuple(g for g in spec.python.groups if g in _GPU_GROUPS_BEFORE_CORE),
+        python=None if spec.python.version == "system" else spec.python.version,
+        flavor=spec.image.flavor,
+    )
+    verdict = choose(knowledge, request)
+    if verdict.choice is None:
+        raise IncompatibleError(
+            "no CUDA / PyTorch / package combination fits this spec"
+            + (" on this host" if host.gpus or host.driver else ""),
+            details="\n".join(f"- {reason}" for reason in verdict.reasons),
+            hint="Each line names the rule and its fix; `dlenv compat` explores alternatives.",
+        )
+    choice = verdict.choice
+    warnings += choice.warnings
+    if choice.wheel and not choice.stable:
+        warnings.append(
+            f"torch {choice.wheel.torch}+{choice.wheel.variant} is an experimental PyTorch "
+            f"variant: the only one that fits this host"
+        )
+    base = choice.base_image if spec.image.base == "auto" else spec.image.base
+    groups = {g.group: g for g in choice.groups}
+    for name in spec.python.groups:
+        if name not in groups:
+            build = knowledge.packages.for_cuda(name, choice.cuda)
+            if build is None:
+                raise UsageError(f'python.groups: "{name}" has no build for CUDA {choice.cuda}')
+            groups[name] = build
+    layers = _layers(spec, choice.wheel, groups)
+    labels = _labels(spec, base, choice.wheel)
+    labels["dev.dlenv.cuda"] = choice.cuda
+    runtime_env = {DISABLE_REQUIRE: "1"} if choice.minor_compat else {}
+    return ResolvedEnv(
+        spec=spec,
+        base_image=base,
+        cuda=choice.cuda,
+        torch_variant=choice.wheel.variant if choice.wheel else None,
+        layers=layers,
+        warnings=tuple(warnings),
+        labels=labels,
+        torch_version=choice.wheel.torch if choice.wheel else None,
+        runtime_env=runtime_env,
+        minor_compat=choice.minor_compat,
+    )
+
+
+def _resolve_cpu(spec: Spec, knowledge: Knowledge) -> ResolvedEnv:
+    groups: dict[str, PackageGroup] = {}
+    for name in spec.python.groups:
+        build = knowledge.packages.for_cuda(name, None)
+        if build is None:
+            raise UsageError(
+                f'python.groups: "{name}" needs a GPU and is not available with profile "cpu"',
+                hint=f'Remove "{name}" from python.groups, or use profile = "gpu".',
+            )
+        groups[name] = build
+    wheel = _cpu_wheel(spec, knowledge) if spec.torch.enabled else None
+    base = CPU_BASE_IMAGE if spec.image.base == "auto" else spec.image.base
+    return ResolvedEnv(
+        spec=spec,
+        base_image=base,
+        cuda=None,
+        torch_variant="cpu" if wheel else None,
+        layers=_layers(spec, wheel, groups),
+        labels=_labels(spec, base, wheel),
+        torch_version=wheel.torch if wheel else None,
+    )
+
+
+def _cpu_wheel(spec: Spec, knowledge: Knowledge) -> TorchWheel:
+    wheels = [w for w in knowledge.torch.wheels if w.variant == "cpu"]
+    if spec.torch.version != "auto":
+        wheels = [w for w in wheels if w.minor == spec.torch.version]
+    if spec.python.version != "system":
+        wheels = [w for w in wheels if spec.python.version in w.pythons]
+    if not wheels:
+        raise IncompatibleError(
+            f"no PyTorch CPU wheel for torch {spec.torch.version} and Python "
+            f"{spec.python.version}",
+            hint='Set torch.version = "auto", or a Python the wheels support (3.10-3.13).',
+        )
+    return wheels[-1]
+
+
+def _known_gpus(host: HostFacts, knowledge: Knowledge) -> tuple[tuple[Gpu, ...], list[str]]:
+    gpus: list[Gpu] = []
+    warnings: list[str] = []
+    for fact in host.gpus:
+        model = knowledge.gpu_by_name(fact.name)
+        if fact.compute_capability:
+            cc = parse_cc(fact.compute_capability)
+            arch = model.architecture if model else ""
+            gpus.append(Gpu(fact.name, cc, arch))
+        elif model:
+            gpus.append(gpu_from_model(model))
+        else:
+            warnings.append(
+                f"GPU {fact.name!r} is not in dlenv's GPU table and reported no compute "
+                f"capability; its kernels are not checked"
+            )
+    return tuple(gpus), warnings
+
+
+def _layers(
+    spec: Spec, wheel: TorchWheel | None, groups: Mapping[str, PackageGroup]
+) -> tuple[PackageLayer, ...]:
     layers: list[PackageLayer] = []
-    if spec.torch.enabled:
-        torch_reqs = _pin_torch(spec)
-        layers.append(PackageLayer("torch", torch_reqs, index_url=TORCH_INDEX.format(variant=variant)))
-    for group in _GPU_GROUPS_BEFORE_CORE:
-        if group in spec.python.groups:
-            layers.append(_group_layer(group, major))
+    if wheel:
+        layers.append(PackageLayer("torch", _pin_torch(spec, wheel), index_url=wheel.index_url))
+    for name in _GPU_GROUPS_BEFORE_CORE:
+        if name in groups:
+            layers.append(_group_layer(groups[name]))
     layers.append(PackageLayer("core", tuple(spec.python.packages)))
-    for group in spec.python.groups:
-        if group not in _GPU_GROUPS_BEFORE_CORE:
-            layers.append(_group_layer(group, major))
+    for name in spec.python.groups:
+        if name not in _GPU_GROUPS_BEFORE_CORE:
+            layers.append(_group_layer(groups[name]))
     if spec.python.extra:
         layers.append(PackageLayer("extra", tuple(spec.python.extra)))
+    return tuple(layers)
 
+
+def _pin_torch(spec: Spec, wheel: TorchWheel) -> tuple[str, ...]:
+    """Pin torch and its companions to the chosen wheel, so an unlocked build is reproducible."""
+    pins = {"torch": wheel.torch, "torchvision": wheel.torchvision, "torchaudio": wheel.torchaudio}
+    return tuple(
+        f"{package}=={pins[package]}" if package in _TORCH_COMPANIONS else package
+        for package in spec.torch.packages
+    )
+
+
+def _group_layer(group: PackageGroup) -> PackageLayer:
+    extra = (group.index,) if group.index else ()
+    return PackageLayer(group.group, group.packages, extra_index_urls=extra)
+
+
+def _labels(spec: Spec, base: str, wheel: TorchWheel | None) -> dict[str, str]:
     labels = {
         "dev.dlenv.profile": spec.profile,
         "dev.dlenv.base": base,
         "dev.dlenv.python": spec.python.version,
     }
-    if cuda:
-        labels["dev.dlenv.cuda"] = cuda
-    if spec.torch.enabled:
-        labels["dev.dlenv.torch"] = f"{spec.torch.version}+{variant}"
-    return ResolvedEnv(
-        spec=spec,
-        base_image=base,
-        cuda=cuda,
-        torch_variant=variant if spec.torch.enabled else None,
-        layers=tuple(layers),
-        warnings=tuple(warnings),
-        labels=labels,
-    )
+    if wheel:
+        labels["dev.dlenv.torch"] = f"{wheel.torch}+{wheel.variant}"
+        labels["dev.dlenv.torchvision"] = wheel.torchvision
+        labels["dev.dlenv.torchaudio"] = wheel.torchaudio
+    return labels
 
 
-def _pin_torch(spec: Spec) -> tuple[str, ...]:
-    if spec.torch.version == "auto":
-        return tuple(spec.torch.packages)
-    pinned = []
-    for package in spec.torch.packages:
-        pinned.append(f"{package}=={spec.torch.version}.*" if package == "torch" else package)
-    return tuple(pinned)
-
-
-def _group_layer(group: str, major: str) -> PackageLayer:
-    packages = _GROUP_PACKAGES[group][major]
-    extra = (PYPI_NVIDIA,) if group in _NVIDIA_INDEX_GROUPS else ()
-    return PackageLayer(group, packages, extra_index_urls=extra)
+__all__ = [
+    "CPU_BASE_IMAGE",
+    "PYPI_NVIDIA",
+    "TORCH_INDEX",
+    "Choice",
+    "GpuFact",
+    "HostFacts",
+    "IncompatibleError",
+    "PackageLayer",
+    "ResolvedEnv",
+    "resolve",
+]

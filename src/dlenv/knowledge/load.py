@@ -16,7 +16,10 @@ from typing import Any
 from dlenv.errors import DlenvError
 from dlenv.knowledge.cuda import CcSupport, CudaMajor, CudaRelease, CudaTable
 from dlenv.knowledge.gpus import GpuModel, GpuTable
-from dlenv.knowledge.model import Knowledge
+from dlenv.knowledge.images import CudaImage, ImageTable
+from dlenv.knowledge.model import ForwardCompat, Knowledge
+from dlenv.knowledge.packages import PackageGroup, PackageTable
+from dlenv.knowledge.wheels import KernelSet, TorchTable, TorchWheel
 
 DATA_PACKAGE = "dlenv.knowledge.data"
 
@@ -37,7 +40,16 @@ def load_knowledge() -> Knowledge:
         ) from exc
 
 
-DATA_FILES = ("gpus.json", "gpu_families.toml", "cuda.toml")
+DATA_FILES = (
+    "gpus.json",
+    "gpu_families.toml",
+    "cuda.toml",
+    "torch.json",
+    "torch_variants.toml",
+    "cuda_images.json",
+    "images.toml",
+    "packages.toml",
+)
 
 
 def build_knowledge(files: dict[str, Any]) -> Knowledge:
@@ -45,6 +57,8 @@ def build_knowledge(files: dict[str, Any]) -> Knowledge:
     gpus = [_gpu(row) for row in files["gpus.json"]["gpus"]]
     gpus += [_gpu(row) for row in files["gpu_families.toml"].get("extra_gpu", [])]
     cuda = files["cuda.toml"]
+    variants = files["torch_variants.toml"]
+    images = files["images.toml"]
     return Knowledge(
         gpus=GpuTable(tuple(gpus)),
         cuda=CudaTable(
@@ -52,7 +66,45 @@ def build_knowledge(files: dict[str, Any]) -> Knowledge:
             releases=tuple(CudaRelease(**row) for row in cuda["release"]),
             ccs=tuple(CcSupport(**row) for row in cuda["cc"]),
         ),
+        torch=TorchTable(
+            wheels=tuple(_wheel(row) for row in files["torch.json"]["wheels"]),
+            kernels=tuple(_kernels(row) for row in variants["kernels"]),
+            stable={row["torch"]: tuple(row["stable"]) for row in variants["release"]},
+            stable_source=variants["release"][0]["source"],
+        ),
+        images=ImageTable(
+            repository=images["repository"],
+            preferred_os=tuple(images["preferred_os"]),
+            flavors=dict(images["flavors"]),
+            images=tuple(CudaImage(**row) for row in files["cuda_images.json"]["images"]),
+        ),
+        packages=PackageTable(
+            tuple(_group(row) for row in files["packages.toml"]["group"])
+        ),
+        forward_compat=ForwardCompat(
+            package=cuda["forward_compat"]["package"], source=cuda["forward_compat"]["source"]
+        ),
     )
+
+
+def _wheel(row: dict[str, Any]) -> TorchWheel:
+    return TorchWheel(**{**row, "pythons": tuple(row["pythons"])})
+
+
+def _kernels(row: dict[str, Any]) -> KernelSet:
+    return KernelSet(
+        variant=row["variant"],
+        first=row["from"],
+        last=row["until"],
+        sass=tuple(row["sass"]),
+        ptx=tuple(row["ptx"]),
+        source=row["source"],
+        as_of=row["as_of"],
+    )
+
+
+def _group(row: dict[str, Any]) -> PackageGroup:
+    return PackageGroup(**{**row, "packages": tuple(row["packages"])})
 
 
 def _gpu(row: dict[str, Any]) -> GpuModel:

@@ -6,13 +6,28 @@ from dataclasses import dataclass
 
 from dlenv.knowledge.cuda import CudaTable, DriverFloor
 from dlenv.knowledge.gpus import GpuModel, GpuTable
+from dlenv.knowledge.images import ImageTable
+from dlenv.knowledge.packages import PackageTable
 from dlenv.knowledge.versions import parse_driver
+from dlenv.knowledge.wheels import TorchTable
+
+
+@dataclass(frozen=True)
+class ForwardCompat:
+    """Crossing a CUDA major on an older driver: data-center GPUs only, with cuda-compat-X-Y."""
+
+    package: str  # "cuda-compat-{major}-{minor}"
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class Knowledge:
     gpus: GpuTable
     cuda: CudaTable
+    torch: TorchTable
+    images: ImageTable
+    packages: PackageTable
+    forward_compat: ForwardCompat
 
     def gpu_by_name(self, name: str) -> GpuModel | None:
         return self.gpus.by_name(name)

@@ -1,0 +1,318 @@
+"""Pick a working CUDA / base image / torch wheel / package builds for a GPU host, or say why not.
+
+Pure: a Request (what is asked, what the host has) and the Knowledge in, a Choice or a list of
+reasons out. `dlenv compat` and the resolver both ask here, so they always agree.
+
+For `cuda = "auto"` every CUDA release with an nvidia/cuda image is a candidate; a candidate works
+when the driver runs it (fully, or through minor-version compatibility within its major), it can
+target every GPU, a torch wheel for it has kernels for every GPU and the requested Python, and
+every requested package group ships a build for its major whose floors the host meets. Among the
+working ones: PyTorch-stable variants before experimental ones, then the newest CUDA, then the
+newest torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlenv.knowledge.gpus import GpuModel
+from dlenv.knowledge.images import CudaImage
+from dlenv.knowledge.model import Knowledge
+from dlenv.knowledge.packages import PackageGroup
+from dlenv.knowledge.versions import Version, as_tuple, xy
+from dlenv.knowledge.wheels import TorchWheel, runs_on
+
+GROUP_TITLES = {"rapids": "RAPIDS", "dali": "DALI", "cupy": "CuPy"}
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """A GPU as the chooser sees it: the board name and its compute capability."""
+
+    name: str
+    cc: str
+    architecture: str = ""
+
+    @property
+    def label(self) -> str:
+        arch = f"{self.architecture} " if self.architecture else ""
+        return f"{self.name} ({arch}{self.cc})"
+
+
+@dataclass(frozen=True)
+class Request:
+    gpus: tuple[Gpu, ...] = ()
+    driver: Version | None = None
+    cuda: str = "auto"  # or "X.Y"
+    torch: str | None = "auto"  # "auto", "X.Y", or None when torch is not installed
+    groups: tuple[str, ...] = ()
+    python: str | None = None  # "3.12"; None: not checked (the image's own python)
+    flavor: str = "devel"
+
+
+@dataclass(frozen=True)
+class Choice:
+    cuda: str  # "12.8"
+    image: CudaImage
+    base_image: str
+    wheel: TorchWheel | None
+    stable: bool  # the torch variant is one PyTorch calls stable
+    minor_compat: bool  # the driver runs this CUDA only through minor-version compatibility
+    groups: tuple[PackageGroup, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    choice: Choice | None
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def compatible(self) -> bool:
+        return self.choice is not None
+
+
+def gpu_from_model(model: GpuModel) -> Gpu:
+    return Gpu(model.name, model.compute_capability, model.architecture)
+
+
+def choose(k: Knowledge, request: Request) -> Verdict:
+    blockers = _global_reasons(k, request)
+    if blockers:
+        return Verdict(None, tuple(blockers))
+    candidates = [request.cuda] if request.cuda != "auto" else list(reversed(k.cuda.versions()))
+    if request.cuda != "auto" and k.cuda.release(request.cuda) is None:
+        known = ", ".join(k.cuda.versions())
+        reason = f"CUDA {request.cuda} is not a release dlenv knows; use one of {known}"
+        return Verdict(None, (reason,))
+    working: list[Choice] = []
+    failures: list[list[str]] = []
+    for cuda in candidates:
+        choice, reasons = _try_cuda(k, request, cuda)
+        if choice:
+            working.append(choice)
+        else:
+            failures.append(reasons)
+    if working:
+        best = max(working, key=_rank)
+        return Verdict(best, ())
+    return Verdict(None, tuple(_summarise(failures)))
+
+
+def _rank(choice: Choice) -> tuple[bool, Version, Version]:
+    torch = as_tuple(choice.wheel.torch) if choice.wheel else ()
+    return choice.stable, as_tuple(choice.cuda), torch
+
+
+def _summarise(failures: list[list[str]]) -> list[str]:
+    """One candidate's reasons when the user fixed the CUDA; else every distinct reason."""
+    seen: dict[str, None] = {}
+    for reasons in failures:
+        for reason in reasons:
+            seen.setdefault(reason, None)
+    return list(seen) or ["no CUDA release fits this request"]
+
+
+def _global_reasons(k: Knowledge, request: Request) -> list[str]:
+    """Problems no CUDA choice can fix: they are reported alone, so the message stays short."""
+    reasons: list[str] = []
+    if request.driver is not None:
+        floors = sorted((as_tuple(m.minor_compat_floor), m) for m in k.cuda.majors)
+        if request.driver < floors[0][0]:
+            lowest = floors[0][1]
+            reasons.append(
+                f"driver {_v(request.driver)} is older than every CUDA major dlenv can use "
+                f"(CUDA {lowest.major}.x needs >= {lowest.minor_compat_floor}); "
+                f"upgrade the NVIDIA driver"
+            )
+    for group in request.groups:
+        builds = [b for b in k.packages.variants(group) if b.min_cc]
+        if not builds:
+            continue
+        lowest_cc = min(as_tuple(b.min_cc or "0.0") for b in builds)
+        for gpu in request.gpus:
+            if as_tuple(gpu.cc) < lowest_cc:
+                title = GROUP_TITLES.get(group, group)
+                reasons.append(
+                    f"{title} needs compute capability >= {_v(lowest_cc)}; {gpu.label} is below "
+                    f'its floor; remove "{group}" from the groups or use a newer GPU'
+                )
+    if request.torch not in (None, "auto"):
+        reasons += _torch_kernel_reasons(k, request.torch, request.gpus)
+    return reasons
+
+
+def _torch_kernel_reasons(k: Knowledge, torch: str, gpus: tuple[Gpu, ...]) -> list[str]:
+    wheels = [w for w in k.torch.wheels if w.minor == torch and w.variant != "cpu"]
+    if not wheels:
+        known = ", ".join(k.torch.minors())
+        return [f"torch {torch} has no CUDA wheels dlenv knows; use one of {known} or \"auto\""]
+    reasons = []
+    for gpu in gpus:
+        if any(_has_kernels(k, w, gpu) for w in wheels):
+            continue
+        first = next(
+            (w for w in k.torch.wheels if w.variant != "cpu" and _has_kernels(k, w, gpu)), None
+        )
+        last = [w for w in k.torch.wheels if w.variant != "cpu" and _has_kernels(k, w, gpu)]
+        if first and as_tuple(first.torch) > as_tuple(wheels[-1].torch):
+            fix = f"it needs torch >= {first.minor} (with a {first.variant} or newer wheel); "
+            fix += f'set torch to "{first.minor}" or newer, or "auto"'
+        elif last:
+            fix = f'the last torch with kernels for it is {last[-1].minor} ({last[-1].variant}); '
+            fix += f'set torch to "{last[-1].minor}" or older, or "auto"'
+        else:
+            fix = "no PyTorch wheel dlenv knows has kernels for it; use a supported GPU"
+        reasons.append(f"torch {torch} has no kernels for {gpu.label}: {fix}")
+    return reasons
+
+
+def _has_kernels(k: Knowledge, wheel: TorchWheel, gpu: Gpu) -> bool:
+    kernels = k.torch.kernels_for(wheel)
+    return kernels is not None and runs_on(kernels, gpu.cc)
+
+
+def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None, list[str]]:
+    reasons: list[str] = []
+    warnings: list[str] = []
+    minor_compat = False
+    major = k.cuda.major(cuda)
+    if request.driver is not None and major is not None:
+        runs, minor_compat = k.cuda.runs_on_driver(cuda, request.driver)
+        if not runs:
+            reasons.append(_driver_reason(k, request, cuda))
+        elif minor_compat:
+            floor = k.cuda.driver_floor(cuda)
+            full = floor.full if floor else "?"
+            warnings.append(
+                f"driver {_v(request.driver)} runs CUDA {cuda} through minor-version "
+                f"compatibility (CUDA {major.major}.x needs >= {major.minor_compat_floor}; all "
+                f"CUDA {cuda} features need >= {full}): code that JIT-compiles newer PTX may fail. "
+                f"dlenv sets NVIDIA_DISABLE_REQUIRE=1 so the image's cuda>={cuda} check does not "
+                f"refuse to start; upgrade the driver to >= {full} to drop this"
+            )
+    for gpu in request.gpus:
+        if not k.cuda.supports_cc(cuda, gpu.cc):
+            reasons.append(_arch_reason(k, cuda, gpu))
+    image = k.images.newest(cuda)
+    if image is None:
+        reasons.append(f"no nvidia/cuda image with cuDNN for CUDA {cuda}; choose another CUDA")
+    groups, group_reasons = _groups(k, request, cuda)
+    reasons += group_reasons
+    wheel, stable, torch_reasons = _wheel(k, request, cuda)
+    reasons += torch_reasons
+    if reasons or image is None:
+        return None, reasons
+    choice = Choice(
+        cuda=cuda,
+        image=image,
+        base_image=k.images.reference(image, request.flavor),
+        wheel=wheel,
+        stable=stable,
+        minor_compat=minor_compat,
+        groups=tuple(groups),
+        warnings=tuple(warnings),
+    )
+    return choice, []
+
+
+def _driver_reason(k: Knowledge, request: Request, cuda: str) -> str:
+    major = k.cuda.major(cuda)
+    assert major is not None and request.driver is not None
+    newest = k.cuda.max_cuda_for_driver(request.driver)
+    fix = f"use CUDA {newest} or older" if newest else "use an older CUDA"
+    text = (
+        f"driver {_v(request.driver)} is below CUDA {major.major}.x's minimum "
+        f"{major.minor_compat_floor} (minor-version compatibility floor), so CUDA {cuda} "
+        f"cannot run; upgrade the driver to >= {major.minor_compat_floor}, or {fix}"
+    )
+    if request.gpus and all(_datacenter(k, g) for g in request.gpus):
+        cuda_major, cuda_minor = cuda.split(".")
+        package = k.forward_compat.package.format(major=cuda_major, minor=cuda_minor)
+        text += f" (data-center GPUs can also use forward compatibility: install {package})"
+    return text
+
+
+def _datacenter(k: Knowledge, gpu: Gpu) -> bool:
+    model = k.gpus.by_name(gpu.name)
+    return bool(model and model.datacenter)
+
+
+def _arch_reason(k: Knowledge, cuda: str, gpu: Gpu) -> str:
+    supported = [c for c in k.cuda.versions() if k.cuda.supports_cc(c, gpu.cc)]
+    major = cuda.split(".", maxsplit=1)[0]
+    if not supported:
+        return f"{gpu.label} is not supported by any CUDA dlenv knows; use a newer GPU"
+    if as_tuple(supported[0]) > as_tuple(cuda):
+        return f"{gpu.label} is not supported by CUDA {cuda}; use CUDA {supported[0]} or newer"
+    newest = supported[-1]
+    return (
+        f"{gpu.label} is not supported by CUDA {major}; use CUDA {xy(newest).split('.')[0]}.x "
+        f"(up to {newest}) or a newer GPU"
+    )
+
+
+def _groups(k: Knowledge, request: Request, cuda: str) -> tuple[list[PackageGroup], list[str]]:
+    chosen: list[PackageGroup] = []
+    reasons: list[str] = []
+    major = cuda.split(".", maxsplit=1)[0]
+    for name in request.groups:
+        title = GROUP_TITLES.get(name, name)
+        build = k.packages.for_cuda(name, cuda)
+        if build is None:
+            reasons.append(f"{title} has no build for CUDA {major}.x; choose another CUDA")
+            continue
+        if request.driver is not None and build.driver_min and request.driver < as_tuple(
+            build.driver_min
+        ):
+            reasons.append(
+                f"{title} for CUDA {major}.x needs driver >= {build.driver_min}; "
+                f"upgrade the driver or choose an older CUDA"
+            )
+        for gpu in request.gpus:
+            if build.min_cc and as_tuple(gpu.cc) < as_tuple(build.min_cc):
+                reasons.append(
+                    f"{title} for CUDA {major}.x needs compute capability >= {build.min_cc}; "
+                    f"{gpu.label} is below it; use CUDA 12 or a newer GPU"
+                )
+        if request.python and not (
+            as_tuple(build.python_min) <= as_tuple(request.python) <= as_tuple(build.python_max)
+        ):
+            reasons.append(
+                f"{title} supports Python {build.python_min}-{build.python_max}, not "
+                f"{request.python}; set python.version within that range"
+            )
+        chosen.append(build)
+    return chosen, reasons
+
+
+def _wheel(k: Knowledge, request: Request, cuda: str) -> tuple[TorchWheel | None, bool, list[str]]:
+    if request.torch is None:
+        return None, True, []
+    variant = "cu" + cuda.replace(".", "")
+    wheels = [w for w in k.torch.wheels if w.variant == variant]
+    if request.torch != "auto":
+        wheels = [w for w in wheels if w.minor == request.torch]
+    label = f"torch {request.torch}" if request.torch != "auto" else "PyTorch"
+    if not wheels:
+        return None, False, [f"{label} has no {variant} wheel; choose another CUDA"]
+    if request.python:
+        fitting = [w for w in wheels if request.python in w.pythons]
+        if not fitting:
+            pythons = sorted({p for w in wheels for p in w.pythons}, key=as_tuple)
+            return None, False, [
+                f"{label} {variant} wheels are for Python {pythons[0]}-{pythons[-1]}, "
+                f"not {request.python}; set python.version within that range"
+            ]
+        wheels = fitting
+    missing = [g for g in request.gpus if not any(_has_kernels(k, w, g) for w in wheels)]
+    if missing:
+        labels = ", ".join(g.label for g in missing)
+        return None, False, [f"{label} {variant} wheels have no kernels for {labels}"]
+    usable = [w for w in wheels if all(_has_kernels(k, w, g) for g in request.gpus)]
+    best = max(usable, key=lambda w: (k.torch.is_stable(w), as_tuple(w.torch)))
+    return best, k.torch.is_stable(best), []
+
+
+def _v(version: Version) -> str:
+    return ".".join(f"{part:02d}" if i == 2 else str(part) for i, part in enumerate(version))
