@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,13 +60,16 @@ class CommandFailed(DlenvError):
 class Runner(Protocol):
     """Runs commands. `run` captures output; `stream` yields output lines as they come."""
 
-    def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
-        ...
+    def run(
+        self, command: Command, *, check: bool = False, timeout: float | None = None
+    ) -> Result: ...
 
-    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
-        ...
+    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result: ...
 
-    def which(self, program: str) -> str | None:
+    def which(self, program: str) -> str | None: ...
+
+    def interactive(self, command: Command) -> int:
+        """Run attached to the user's terminal (shell, logs -f); return the exit code."""
         ...
 
 
@@ -86,7 +90,9 @@ class SubprocessRunner:
         except FileNotFoundError as exc:
             raise DlenvError(f"program not found: {command.argv[0]}") from exc
         except subprocess.TimeoutExpired as exc:
-            raise DlenvError(f"`{command.display()}` did not finish within {timeout:.0f} s") from exc
+            raise DlenvError(
+                f"`{command.display()}` did not finish within {timeout:.0f} s"
+            ) from exc
         result = Result(command, done.returncode, done.stdout, done.stderr)
         if check and not result.ok:
             raise CommandFailed(result)
@@ -117,9 +123,13 @@ class SubprocessRunner:
         return Result(command, returncode, "\n".join(tail), "")
 
     def which(self, program: str) -> str | None:
-        from shutil import which
+        return shutil.which(program)
 
-        return which(program)
+    def interactive(self, command: Command) -> int:
+        try:
+            return subprocess.call(command.argv, env=_merged_env(command.env))
+        except FileNotFoundError as exc:
+            raise DlenvError(f"program not found: {command.argv[0]}") from exc
 
 
 def _lines(stream: Iterator[str]) -> Iterator[str]:

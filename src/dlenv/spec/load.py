@@ -34,7 +34,9 @@ def load_spec(path: Path | None, *, search_dir: Path | None = None) -> tuple[Spe
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(str(path), ["file not found"], hint="Check the path given to --spec.")
+        raise SpecError(
+            str(path), ["file not found"], hint="Check the path given to --spec."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), [f"cannot be read: {exc}"]) from exc
     return parse_spec(text, str(path)), str(path)
@@ -56,7 +58,9 @@ def validate_spec(data: dict[str, Any], source: str, text: str = "") -> Spec:
         raise SpecError(source, problems) from None
 
 
-def apply_overrides(spec: Spec, overrides: dict[str, Any], source: str = "the command line") -> Spec:
+def apply_overrides(
+    spec: Spec, overrides: dict[str, Any], source: str = "the command line"
+) -> Spec:
     """Return `spec` with dotted-path overrides (e.g. {"ssh.port": 2200}) applied and validated."""
     data = spec.model_dump()
     for dotted, value in overrides.items():
@@ -99,7 +103,7 @@ def _describe(error: Any, text: str) -> str:
             "int_parsing": "a whole number",
             "bool_type": "true or false",
             "bool_parsing": "true or false",
-            "list_type": "a list, e.g. [\"a\", \"b\"]",
+            "list_type": 'a list, e.g. ["a", "b"]',
         }[kind]
         return f"{prefix}{path}: expected {expected}, got {error['input']!r}"
     message = str(error["msg"]).removeprefix("Value error, ")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from difflib import get_close_matches
 from typing import Annotated, Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _VERSION_XY = re.compile(r"^\d+\.\d+$")
-_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~*+ ;:'\"()@/]*$")
 _APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
 
@@ -41,7 +43,7 @@ class ImageSpec(_Strict):
     @classmethod
     def _user(cls, value: str) -> str:
         if not _USER.match(value) or value == "root":
-            raise ValueError("expected a lowercase Unix user name other than root, e.g. \"dev\"")
+            raise ValueError('expected a lowercase Unix user name other than root, e.g. "dev"')
         return value
 
     @field_validator("timezone")
@@ -56,15 +58,20 @@ class ImageSpec(_Strict):
     def _apt(cls, value: list[str]) -> list[str]:
         for name in value:
             if not _APT_PACKAGE.match(name):
-                raise ValueError(f"{name!r} is not a Debian package name (lowercase, e.g. \"git\")")
+                raise ValueError(f'{name!r} is not a Debian package name (lowercase, e.g. "git")')
         return value
 
 
 def _check_requirements(value: list[str]) -> list[str]:
     for requirement in value:
-        # A requirement ends up in a RUN line: refuse shell metacharacters outright.
-        if not _PACKAGE.match(requirement) or any(c in requirement for c in "`$\\|&\n"):
-            raise ValueError(f"{requirement!r} is not a Python requirement (e.g. \"numpy>=2\")")
+        # PEP 508 parsing refuses anything that is not a requirement; the renderer also quotes
+        # each one, so nothing here can reach a shell as code.
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            raise ValueError(
+                f"{requirement!r} is not a Python requirement (e.g. \"numpy>=2\"): {exc}"
+            ) from None
     return value
 
 
@@ -72,8 +79,15 @@ class PythonSpec(_Strict):
     version: str = "3.12"
     uv: str = "0.13.9"
     packages: list[str] = [
-        "jupyterlab", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
-        "scikit-learn", "scikit-image", "tqdm",
+        "jupyterlab",
+        "numpy",
+        "scipy",
+        "pandas",
+        "matplotlib",
+        "seaborn",
+        "scikit-learn",
+        "scikit-image",
+        "tqdm",
     ]
     groups: list[str] = []
     extra: list[str] = []
@@ -100,8 +114,6 @@ class PythonSpec(_Strict):
     @field_validator("groups")
     @classmethod
     def _groups(cls, value: list[str]) -> list[str]:
-        from difflib import get_close_matches
-
         for group in value:
             if group not in OPTIONAL_GROUPS:
                 close = get_close_matches(group, OPTIONAL_GROUPS, n=1)
@@ -158,8 +170,10 @@ class RunSpec(_Strict):
         # One clear message instead of one per union branch.
         if value == "all":
             return value
-        if isinstance(value, list) and value and all(
-            isinstance(v, int | str) and not isinstance(v, bool) for v in value
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, int | str) and not isinstance(v, bool) for v in value)
         ):
             return [str(v) for v in value]
         raise ValueError('expected "all" or a non-empty list of GPU indices or UUIDs, e.g. [0, 2]')
@@ -167,8 +181,6 @@ class RunSpec(_Strict):
     @field_validator("bind")
     @classmethod
     def _bind(cls, value: str) -> str:
-        import ipaddress
-
         try:
             ipaddress.ip_address(value)
         except ValueError:

@@ -1,0 +1,1 @@
+"""Container engines: docker and podman behind one interface."""

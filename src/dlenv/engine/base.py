@@ -1,0 +1,63 @@
+"""One interface over the docker and podman CLIs. Argv builders are pure; `CliEngine` runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANAGED_LABEL = "dev.dlenv.managed"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A named volume (source without "/") or a bind mount (absolute host path)."""
+
+    source: str
+    target: str
+    read_only: bool = False
+
+    def flag(self) -> str:
+        option = f"{self.source}:{self.target}"
+        return option + (":ro" if self.read_only else "")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str
+    image: str
+    bind: str
+    ports: Mapping[int, int]  # host port -> container port
+    mounts: tuple[Mount, ...]
+    labels: Mapping[str, str]
+    tmpfs: tuple[str, ...] = ()
+    shm_size: str | None = None
+    gpu_flags: tuple[str, ...] = ()  # from dlenv.engine.gpu
+    extra_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    context: Path
+    tag: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ca_bundle: Path | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)  # proxies only: never secrets
+    no_cache: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    state: str  # "running", "exited", "created", ...
+    image: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """A step of a build, parsed from the builder's output."""
+
+    number: int
+    total: int
+    instruction: str

@@ -1,0 +1,177 @@
+"""`CliEngine`: drives the docker or podman CLI through a Runner.
+
+Podman's CLI is Docker-compatible for everything dlenv uses, so one class serves both; the few
+differences (builder capabilities, how progress is printed) are data on `EngineKind`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dlenv.engine.argv import build_argv, run_argv
+from dlenv.engine.base import MANAGED_LABEL, BuildRequest, BuildStep, ContainerInfo, RunConfig
+from dlenv.errors import BuildError, EngineError
+from dlenv.process import Command, CommandFailed, Result, Runner
+from dlenv.render.context import BuilderCaps
+
+# "STEP 3/14: RUN ..." (podman/buildah), "Step 3/14 : RUN ..." (legacy docker),
+# "#7 [3/14] RUN ..." (BuildKit, --progress=plain).
+_STEP_PATTERNS = (
+    re.compile(r"^STEP (\d+)/(\d+): (.*)$"),
+    re.compile(r"^Step (\d+)/(\d+) : (.*)$"),
+    re.compile(r"^#\d+ \[(?:[\w-]+ )?(\d+)/(\d+)\] (.*)$"),
+)
+
+
+def parse_build_step(line: str) -> BuildStep | None:
+    for pattern in _STEP_PATTERNS:
+        match = pattern.match(line)
+        if match:
+            return BuildStep(int(match[1]), int(match[2]), " ".join(match[3].split()))
+    return None
+
+
+@dataclass(frozen=True)
+class EngineKind:
+    program: str  # "podman" or "docker"
+    caps: BuilderCaps
+    buildkit: bool = False
+
+
+class CliEngine:
+    def __init__(self, kind: EngineKind, runner: Runner):
+        self.kind = kind
+        self.runner = runner
+
+    @property
+    def name(self) -> str:
+        return self.kind.program
+
+    @property
+    def caps(self) -> BuilderCaps:
+        return self.kind.caps
+
+    def _cmd(self, *args: str) -> Command:
+        env = {"DOCKER_BUILDKIT": "1"} if self.kind.buildkit else {}
+        return Command((self.kind.program, *args), env)
+
+    def _run(self, *args: str, check: bool = True) -> Result:
+        result = self.runner.run(self._cmd(*args))
+        if check and not result.ok:
+            raise EngineError(
+                f"{self.name} {args[0]} failed (exit {result.returncode})",
+                details=(result.stderr or result.stdout).strip()[-3000:] or None,
+            )
+        return result
+
+    # Images -------------------------------------------------------------------------------
+    def image_exists(self, ref: str) -> bool:
+        return self._run("image", "inspect", "--format", "{{.Id}}", ref, check=False).ok
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        result = self._run(
+            "image", "inspect", "--format", "{{json .Config.Labels}}", ref, check=False
+        )
+        if not result.ok:
+            return {}
+        labels = json.loads(result.stdout.strip() or "null")
+        return dict(labels or {})
+
+    def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
+        argv = build_argv(self.kind.program, request, buildkit_progress=self.kind.buildkit)
+        env = (
+            {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
+        )
+        result = self.runner.stream(Command(argv, env), on_line)
+        if not result.ok:
+            raise BuildError(
+                f"the image build failed (exit {result.returncode})",
+                details="\n".join(result.stdout.splitlines()[-25:]),
+            )
+
+    def remove_image(self, ref: str) -> None:
+        self._run("image", "rm", ref, check=False)
+
+    # Containers ---------------------------------------------------------------------------
+    def run(self, config: RunConfig) -> str:
+        result = self.runner.run(Command(run_argv(self.kind.program, config)))
+        if not result.ok:
+            raise EngineError(
+                f"{self.name} could not start the container {config.name}",
+                details=(result.stderr or result.stdout).strip()[-3000:] or None,
+            )
+        return result.stdout.strip()
+
+    def container(self, name: str) -> ContainerInfo | None:
+        result = self._run("container", "inspect", "--format", "{{json .}}", name, check=False)
+        if not result.ok:
+            return None
+        data = json.loads(result.stdout)
+        if isinstance(
+            data, list
+        ):  # podman returns a list for `--format {{json .}}` on some versions
+            data = data[0]
+        state = data.get("State", {})
+        config = data.get("Config", {})
+        return ContainerInfo(
+            name=name,
+            state=str(state.get("Status", "unknown")).lower(),
+            image=str(config.get("Image", "")),
+            labels=dict(config.get("Labels") or {}),
+        )
+
+    def managed_containers(self) -> list[str]:
+        result = self._run(
+            "ps", "--all", "--filter", f"label={MANAGED_LABEL}=true", "--format", "{{.Names}}"
+        )
+        return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+    def stop(self, name: str, timeout: int = 10) -> None:
+        self._run("stop", "--time", str(timeout), name, check=False)
+
+    def remove_container(self, name: str) -> None:
+        self._run("rm", "--force", name, check=False)
+
+    def logs(self, name: str, *, tail: int | None = None) -> str:
+        args = ["logs"] + (["--tail", str(tail)] if tail else []) + [name]
+        result = self._run(*args, check=False)
+        return result.stdout + result.stderr
+
+    def logs_argv(self, name: str, *, follow: bool, tail: int | None) -> tuple[str, ...]:
+        args = [self.kind.program, "logs"]
+        if follow:
+            args.append("--follow")
+        if tail is not None:
+            args += ["--tail", str(tail)]
+        return (*args, name)
+
+    def exec_argv(
+        self, name: str, command: tuple[str, ...], *, user: str, interactive: bool
+    ) -> tuple[str, ...]:
+        flags = ["--interactive", "--tty"] if interactive else []
+        return (self.kind.program, "exec", *flags, "--user", user, name, *command)
+
+    def exec(self, name: str, command: tuple[str, ...], *, user: str) -> Result:
+        return self.runner.run(Command(self.exec_argv(name, command, user=user, interactive=False)))
+
+    # Volumes ------------------------------------------------------------------------------
+    def volume_exists(self, name: str) -> bool:
+        return self._run("volume", "inspect", name, check=False).ok
+
+    def create_volume(self, name: str, labels: dict[str, str]) -> None:
+        args = ["volume", "create"]
+        for key, value in sorted(labels.items()):
+            args += ["--label", f"{key}={value}"]
+        self._run(*args, name)
+
+    def remove_volume(self, name: str) -> None:
+        self._run("volume", "rm", name, check=False)
+
+
+def ensure_ok(result: Result, what: str) -> Result:
+    if not result.ok:
+        raise CommandFailed(result, what)
+    return result

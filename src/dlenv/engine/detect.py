@@ -1,0 +1,67 @@
+"""Choosing the engine: a pure decision over what is installed, with the reason shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlenv.engine.cli_engine import CliEngine, EngineKind
+from dlenv.errors import DlenvError, UsageError
+from dlenv.process import Command, Runner
+from dlenv.render.context import BuilderCaps
+
+ENGINES = ("podman", "docker")
+
+# The legacy Docker builder understands none of RUN --mount or COPY --chmod.
+LEGACY_CAPS = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
+BUILDKIT_CAPS = BuilderCaps(needs_syntax_line=True)
+BUILDAH_CAPS = BuilderCaps()
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    program: str
+    reason: str
+
+
+def choose_engine(
+    requested: str | None, spec_engine: str, installed: dict[str, bool]
+) -> EngineChoice:
+    """Flag beats spec beats detection (podman first: daemonless and rootless by default)."""
+    if requested is not None and requested not in ENGINES:
+        raise UsageError(f"unknown engine {requested!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
+    for wanted, origin in (
+        (requested, "--engine"),
+        (None if spec_engine == "auto" else spec_engine, "the spec's `engine`"),
+    ):
+        if wanted:
+            if not installed.get(wanted):
+                raise DlenvError(
+                    f"{wanted} was asked for by {origin} but is not installed",
+                    hint=f"Install it with `dlenv setup --only engine --engine {wanted}`, "
+                    "or choose the other engine.",
+                )
+            return EngineChoice(wanted, f"chosen by {origin}")
+    for program in ENGINES:
+        if installed.get(program):
+            return EngineChoice(program, "detected (podman is preferred when both are present)")
+    raise DlenvError(
+        "no container engine found: neither podman nor docker is on PATH",
+        hint="Install one: `dlenv setup --only engine --engine podman` (or `--engine docker`), "
+        "or your distribution's podman package.",
+    )
+
+
+def open_engine(
+    requested: str | None, spec_engine: str, runner: Runner
+) -> tuple[CliEngine, EngineChoice]:
+    installed = {program: runner.which(program) is not None for program in ENGINES}
+    choice = choose_engine(requested, spec_engine, installed)
+    return CliEngine(_kind(choice.program, runner), runner), choice
+
+
+def _kind(program: str, runner: Runner) -> EngineKind:
+    if program == "podman":
+        return EngineKind("podman", BUILDAH_CAPS)
+    # Docker's CLI uses BuildKit only through the buildx plugin; else the legacy builder.
+    has_buildx = runner.run(Command(("docker", "buildx", "version"))).ok
+    return EngineKind("docker", BUILDKIT_CAPS if has_buildx else LEGACY_CAPS, buildkit=has_buildx)

@@ -1,0 +1,74 @@
+"""Waiting until the environment answers: the SSH banner and Jupyter's authenticated API."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    host: str
+    ssh_port: int
+    jupyter_port: int
+    token: str
+
+    @property
+    def jupyter_base(self) -> str:
+        return f"http://{self.host}:{self.jupyter_port}"
+
+
+def ssh_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            return conn.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> int | None:
+    """HTTP status of GET /api/status (200 with a good token, 403 without); None if no answer."""
+    # http://HOST:PORT built by dlenv, never a user-supplied scheme.
+    request = urllib.request.Request(f"{base_url}/api/status")  # noqa: S310
+    if token:
+        request.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http only, our URL)
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (OSError, ValueError):
+        return None
+
+
+def wait_until_ready(
+    endpoints: Endpoints,
+    *,
+    still_running: Callable[[], bool],
+    timeout: float = 120.0,
+    on_progress: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Block until both services answer. Raises TimeoutError or RuntimeError (container exited)."""
+    deadline = time.monotonic() + timeout
+    ssh_ok = jupyter_ok = False
+    last_check = 0.0
+    while time.monotonic() < deadline:
+        ssh_ok = ssh_ok or ssh_answers(endpoints.host, endpoints.ssh_port)
+        jupyter_ok = jupyter_ok or (jupyter_status(endpoints.jupyter_base, endpoints.token) == 200)
+        if ssh_ok and jupyter_ok:
+            return
+        on_progress(
+            f"waiting for {'Jupyter' if ssh_ok else 'SSH' if jupyter_ok else 'SSH and Jupyter'}"
+        )
+        if time.monotonic() - last_check > 1.0:
+            last_check = time.monotonic()
+            if not still_running():
+                raise RuntimeError("the container stopped while starting")
+        time.sleep(0.2)
+    missing = [n for n, ok in (("SSH", ssh_ok), ("Jupyter", jupyter_ok)) if not ok]
+    raise TimeoutError(f"{' and '.join(missing)} did not answer within {timeout:.0f} s")

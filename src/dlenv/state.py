@@ -1,0 +1,121 @@
+"""Per-user, per-environment state on the host: the Jupyter token, authorized keys, build logs.
+
+Lives in the user's state directory (`$XDG_STATE_HOME/dlenv`, or `DLENV_STATE_DIR`), never in an
+image. Secrets are created 0600 in a 0700 directory and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_state_dir
+
+from dlenv.errors import DlenvError, UsageError
+
+_PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
+
+
+def state_root() -> Path:
+    override = os.environ.get("DLENV_STATE_DIR")
+    return Path(override) if override else Path(user_state_dir("dlenv"))
+
+
+@dataclass(frozen=True)
+class EnvState:
+    directory: Path
+
+    @classmethod
+    def for_env(cls, name: str) -> EnvState:
+        return cls(state_root() / "envs" / name)
+
+    @property
+    def token_file(self) -> Path:
+        return self.directory / "jupyter_token"
+
+    @property
+    def authorized_keys_file(self) -> Path:
+        return self.directory / "authorized_keys"
+
+    @property
+    def build_log(self) -> Path:
+        return self.directory / "build.log"
+
+    @property
+    def context_dir(self) -> Path:
+        return self.directory / "context"
+
+    def ensure_directory(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory.chmod(0o700)
+
+    def jupyter_token(self) -> str:
+        """The environment's token: made once, then reused so bookmarked URLs keep working."""
+        self.ensure_directory()
+        if not self.token_file.exists():
+            _write_atomic(self.token_file, secrets.token_urlsafe(32) + "\n", mode=0o600)
+        return self.token_file.read_text(encoding="utf-8").strip()
+
+    def read_token(self) -> str | None:
+        try:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+
+    def write_authorized_keys(self, key_files: list[Path]) -> Path:
+        keys = [read_public_key(path) for path in key_files]
+        self.ensure_directory()
+        _write_atomic(self.authorized_keys_file, "".join(k + "\n" for k in keys), mode=0o644)
+        return self.authorized_keys_file
+
+
+def default_public_keys(home: Path | None = None) -> list[Path]:
+    ssh_dir = (home or Path.home()) / ".ssh"
+    keys = sorted(ssh_dir.glob("*.pub")) if ssh_dir.is_dir() else []
+    if not keys:
+        raise DlenvError(
+            f"no SSH public key found in {ssh_dir}",
+            hint="Make one with `ssh-keygen -t ed25519`, or pass --authorized-keys FILE.",
+        )
+    return keys
+
+
+def read_public_key(path: Path) -> str:
+    try:
+        text = path.expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"public key file not found: {path}",
+            hint="Make a key with `ssh-keygen -t ed25519` and pass its .pub file.",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read public key {path}: {exc}") from None
+    if "PRIVATE KEY" in text:
+        raise UsageError(
+            f"{path} is a private key",
+            hint=f"Pass the public half instead: {path}.pub",
+        )
+    lines = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    if not lines or not all(line.startswith(_PUBLIC_KEY_TYPES) for line in lines):
+        raise UsageError(
+            f"{path} does not look like an OpenSSH public key",
+            hint="Expected a line like `ssh-ed25519 AAAA... you@host` (a .pub file).",
+        )
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str, *, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
