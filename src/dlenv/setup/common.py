@@ -1,0 +1,224 @@
+"""Steps that read the same on every distro: Secure Boot enrolment, nouveau, the engine's service
+and group, GPU runtime configuration (stage 5) and the sample workload."""
+
+from __future__ import annotations
+
+from dlenv.setup import sources as src
+from dlenv.setup.context import Context
+from dlenv.setup.plan import After, Component, Engine, Step
+from dlenv.setup.shell import backup, quote
+
+NOUVEAU_BLACKLIST = "/etc/modprobe.d/blacklist-nouveau.conf"
+ROOTLESS_DOCKER_CONFIG = "$HOME/.config/docker/daemon.json"
+
+
+def mok_enroll(ctx: Context, key: str) -> list[Step]:
+    """Enrol the module-signing key where the distro builds kernel modules locally."""
+    if ctx.host.secure_boot is False:
+        return []
+    return [
+        Step(
+            id="driver.mok-enroll",
+            component=Component.DRIVER,
+            reason="Secure Boot loads only modules signed by an enrolled key; enrol the one "
+            "that signs the locally built NVIDIA module",
+            check=(
+                "! mokutil --sb-state 2>/dev/null | grep -q 'SecureBoot enabled'"
+                f" || mokutil --test-key {key} 2>&1 | grep -q 'already enrolled'"
+            ),
+            commands=(f"mokutil --import {key}",),
+            after=After.REBOOT,
+            interactive=True,
+            hint="mokutil asks for a one-time password; at the next boot choose 'Enroll MOK' "
+            "in the blue MOK manager screen and type it. Keep Secure Boot on.",
+        )
+    ]
+
+
+def nouveau(initramfs: str) -> Step:
+    return Step(
+        id="driver.nouveau",
+        component=Component.DRIVER,
+        reason="nouveau holds the GPU while it is loaded, so the NVIDIA module cannot bind",
+        check="! grep -q '^nouveau ' /proc/modules",
+        commands=(
+            backup(NOUVEAU_BLACKLIST),
+            f"printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' > {NOUVEAU_BLACKLIST}",
+            initramfs,
+        ),
+        after=After.REBOOT,
+    )
+
+
+def driver_loaded() -> Step:
+    return Step(
+        id="driver.loaded",
+        component=Component.DRIVER,
+        reason="the NVIDIA kernel module must be loaded for nvidia-smi, CDI and containers",
+        check="test -r /proc/driver/nvidia/version",
+        commands=("modprobe nvidia",),
+        hint="if Secure Boot is on, its key must be enrolled (driver.mok-enroll); "
+        "otherwise `dmesg | grep -i nvidia` says why the module did not load",
+    )
+
+
+def docker_service(ctx: Context) -> list[Step]:
+    """Enable the rootful daemon, or hand Docker to the user's own rootless daemon."""
+    steps: list[Step] = []
+    if not ctx.options.rootless:
+        steps.append(
+            Step(
+                id="engine.docker-service",
+                component=Component.ENGINE,
+                reason="the Docker daemon must run now and after every boot",
+                check="systemctl is-enabled --quiet docker && systemctl is-active --quiet docker",
+                commands=("systemctl enable --now docker",),
+            )
+        )
+        if ctx.login:
+            user = quote(ctx.login)
+            steps.append(
+                Step(
+                    id="engine.docker-group",
+                    component=Component.ENGINE,
+                    reason=f"lets {ctx.login} use Docker without sudo (group `docker` is "
+                    "root-equivalent; use --rootless to avoid that)",
+                    check=f"id -nG {user} | tr ' ' '\\n' | grep -qx docker",
+                    commands=(f"usermod -aG docker {user}",),
+                    after=After.RELOGIN,
+                )
+            )
+        return steps
+    user = quote(ctx.login or "$USER")  # "$USER" expands in the user's own shell
+    steps += [
+        Step(
+            id="engine.docker-rootful-off",
+            component=Component.ENGINE,
+            reason="rootless Docker replaces the system daemon (Docker's rootless guide)",
+            check="! systemctl is-enabled --quiet docker.service docker.socket",
+            commands=("systemctl disable --now docker.service docker.socket",),
+        ),
+        Step(
+            id="engine.docker-linger",
+            component=Component.ENGINE,
+            reason="keeps the user's Docker daemon running without a login session",
+            check=f"test -e /var/lib/systemd/linger/{user}",
+            commands=(f"loginctl enable-linger {user}",),
+        ),
+        Step(
+            id="engine.docker-rootless",
+            component=Component.ENGINE,
+            reason="installs and starts a Docker daemon owned by the user",
+            check="systemctl --user is-active --quiet docker",
+            commands=(
+                "dockerd-rootless-setuptool.sh install",
+                "systemctl --user enable --now docker",
+            ),
+            needs_root=False,
+        ),
+    ]
+    return steps
+
+
+def runtime(ctx: Context) -> list[Step]:
+    if ctx.options.engine is Engine.PODMAN:
+        return _podman_cdi()
+    if ctx.options.rootless:
+        return _docker_rootless_runtime()
+    return _docker_runtime()
+
+
+def _podman_cdi() -> list[Step]:
+    return [
+        Step(
+            id="runtime.oci-hook",
+            component=Component.RUNTIME,
+            reason="the legacy NVIDIA OCI hook injects GPUs into every container and conflicts "
+            "with CDI",
+            check=f"test ! -e {src.OCI_HOOK}",
+            commands=(backup(src.OCI_HOOK), f"rm -f {src.OCI_HOOK}"),
+        ),
+        Step(
+            id="runtime.cdi",
+            component=Component.RUNTIME,
+            reason="Podman finds GPUs through a CDI spec (nvidia.com/gpu=all)",
+            check="nvidia-ctk cdi list 2>/dev/null | grep -q 'nvidia.com/gpu=all'",
+            # Toolkit 1.18+ ships nvidia-cdi-refresh, which rewrites /var/run/cdi/nvidia.yaml on
+            # boot and on driver changes; a static spec beside it would go stale, so generate one
+            # only for older toolkits (and then after every driver update).
+            commands=(
+                "if systemctl list-unit-files nvidia-cdi-refresh.path >/dev/null 2>&1; then"
+                " systemctl enable --now nvidia-cdi-refresh.path;"
+                " systemctl start nvidia-cdi-refresh.service;"
+                f" else nvidia-ctk cdi generate --output={src.CDI_STATIC_SPEC}; fi",
+            ),
+            hint="`nvidia-ctk cdi list` must list nvidia.com/gpu=all; the driver must be loaded",
+        ),
+    ]
+
+
+def _docker_runtime() -> list[Step]:
+    return [
+        Step(
+            id="runtime.docker-nvidia",
+            component=Component.RUNTIME,
+            reason="registers the nvidia runtime with Docker so `--gpus` works",
+            check="grep -qs '\"nvidia\"' /etc/docker/daemon.json",
+            commands=(
+                backup("/etc/docker/daemon.json"),
+                "nvidia-ctk runtime configure --runtime=docker",
+                "systemctl restart docker",
+            ),
+        )
+    ]
+
+
+def _docker_rootless_runtime() -> list[Step]:
+    return [
+        Step(
+            id="runtime.docker-rootless-nvidia",
+            component=Component.RUNTIME,
+            reason="registers the nvidia runtime with the user's rootless Docker daemon",
+            check=f'grep -qs \'"nvidia"\' "{ROOTLESS_DOCKER_CONFIG}"',
+            commands=(
+                backup(ROOTLESS_DOCKER_CONFIG),
+                "nvidia-ctk runtime configure --runtime=docker"
+                f' --config="{ROOTLESS_DOCKER_CONFIG}"',
+                "systemctl --user restart docker",
+            ),
+            needs_root=False,
+        ),
+        Step(
+            id="runtime.no-cgroups",
+            component=Component.RUNTIME,
+            reason="a rootless daemon cannot manage device cgroups; the toolkit must not try",
+            check=f"grep -Eqs '^[[:space:]]*no-cgroups[[:space:]]*=[[:space:]]*true' "
+            f"{src.TOOLKIT_CONFIG}",
+            commands=(
+                backup(src.TOOLKIT_CONFIG),
+                "nvidia-ctk config --set nvidia-container-cli.no-cgroups --in-place",
+            ),
+        ),
+    ]
+
+
+def verify(ctx: Context) -> list[Step]:
+    if ctx.options.engine is Engine.PODMAN:
+        command = (
+            "podman run --rm --device nvidia.com/gpu=all --security-opt=label=disable "
+            f"{src.SAMPLE_IMAGE} nvidia-smi"
+        )
+        as_user = True  # rootless is Podman's normal mode
+    else:
+        command = f"docker run --rm --runtime=nvidia --gpus all {src.SAMPLE_IMAGE} nvidia-smi"
+        as_user = ctx.options.rootless
+    return [
+        Step(
+            id="verify.sample-workload",
+            component=Component.VERIFY,
+            reason="runs nvidia-smi in a container: the whole chain works end to end",
+            commands=(command,),
+            needs_root=not as_user,
+            hint="`dlenv doctor` explains which link of the chain is broken",
+        )
+    ]

@@ -1,0 +1,188 @@
+"""Ubuntu (and derivatives, keyed by the Ubuntu base) and Debian: apt, NVIDIA's CUDA repository
+via its cuda-keyring package, Docker CE from download.docker.com.
+
+Sources: NVIDIA driver installation guide, ubuntu.html / debian.html and kernel-modules.html;
+NVIDIA Container Toolkit install guide ("With apt"); docs.docker.com/engine/install/{ubuntu,debian}.
+"""
+
+from __future__ import annotations
+
+from dlenv.host.os_release import Family
+from dlenv.setup import common
+from dlenv.setup import sources as src
+from dlenv.setup.context import Context
+from dlenv.setup.plan import After, Component, Engine, Step
+from dlenv.setup.shell import (
+    APT_UPDATE,
+    apt_install,
+    apt_remove_installed,
+    backup,
+    dpkg_installed,
+    none_installed_dpkg,
+)
+
+INITRAMFS = "update-initramfs -u"
+
+
+def unsupported(ctx: Context) -> str | None:
+    if not ctx.distro.codename or not ctx.distro.base_version:
+        return "its os-release names no release codename or version to pick repositories by"
+    return None
+
+
+def _cuda_distro(ctx: Context) -> str:
+    # ubuntu2404, debian12: the release number without dots, as NVIDIA names its repositories.
+    name = "ubuntu" if ctx.distro.family is Family.UBUNTU else "debian"
+    version = ctx.distro.base_version or ""
+    return name + (version.replace(".", "") if name == "ubuntu" else version.split(".")[0])
+
+
+def driver(ctx: Context) -> list[Step]:
+    repo = f"{src.CUDA_REPO_BASE}/{_cuda_distro(ctx)}/{ctx.cuda_arch}/{src.CUDA_KEYRING_DEB}"
+    package = src.OPEN_DRIVER_PACKAGE if ctx.open_modules else src.PROPRIETARY_DRIVER_PACKAGE
+    steps: list[Step] = []
+    if ctx.distro.family is Family.DEBIAN:
+        steps.append(
+            Step(
+                id="driver.contrib",
+                component=Component.DRIVER,
+                reason="the CUDA repository's driver packages depend on Debian's contrib section",
+                check="grep -Eqrs '^[^#]*(deb .* contrib|Components:.*contrib)' "
+                "/etc/apt/sources.list /etc/apt/sources.list.d/",
+                commands=(
+                    apt_install("software-properties-common"),
+                    "add-apt-repository -y contrib",
+                ),
+            )
+        )
+    steps += [
+        Step(
+            id="driver.repo",
+            component=Component.DRIVER,
+            reason="NVIDIA's CUDA repository carries current drivers; cuda-keyring adds it "
+            "with its signing key",
+            check=dpkg_installed("cuda-keyring"),
+            commands=(
+                APT_UPDATE,
+                apt_install("ca-certificates", "curl"),
+                f"curl -fsSL -o /tmp/{src.CUDA_KEYRING_DEB} {repo}",
+                f"dpkg -i /tmp/{src.CUDA_KEYRING_DEB}",
+                f"rm -f /tmp/{src.CUDA_KEYRING_DEB}",
+            ),
+        ),
+        Step(
+            id="driver.install",
+            component=Component.DRIVER,
+            reason=(
+                "open GPU kernel modules (NVIDIA's default for Turing and newer)"
+                if ctx.open_modules
+                else "proprietary kernel modules: a GPU here predates Turing"
+            )
+            + ", built by DKMS against the running kernel's headers",
+            check=dpkg_installed(package),
+            commands=(
+                APT_UPDATE,
+                apt_install('"linux-headers-$(uname -r)"'),
+                apt_install(package),
+            ),
+            after=After.REBOOT,
+        ),
+        *common.mok_enroll(ctx, src.DKMS_MOK_KEY),
+        common.nouveau(INITRAMFS),
+        common.driver_loaded(),
+    ]
+    return steps
+
+
+def toolkit(ctx: Context) -> list[Step]:
+    return [
+        Step(
+            id="toolkit.stale-lists",
+            component=Component.TOOLKIT,
+            reason="list files from older instructions name the same repository with another "
+            "key and make apt fail with 'Conflicting values set for option Signed-By'",
+            check=" && ".join(f"test ! -e {path}" for path in src.STALE_APT_LISTS),
+            commands=tuple(
+                cmd
+                for path in src.STALE_APT_LISTS
+                for cmd in (backup(path), f"rm -f {path}")
+            ),
+        ),
+        Step(
+            id="toolkit.repo",
+            component=Component.TOOLKIT,
+            reason="NVIDIA's libnvidia-container repository, signed by its own keyring",
+            check=f"grep -qs 'signed-by={src.TOOLKIT_KEYRING}' {src.TOOLKIT_APT_LIST}",
+            commands=(
+                APT_UPDATE,
+                apt_install("--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
+                f"curl -fsSL {src.TOOLKIT_GPG_KEY} | gpg --dearmor --yes -o {src.TOOLKIT_KEYRING}",
+                backup(src.TOOLKIT_APT_LIST),
+                f"curl -fsSL {src.TOOLKIT_APT_LIST_URL}"
+                f" | sed 's#deb https://#deb [signed-by={src.TOOLKIT_KEYRING}] https://#g'"
+                f" > {src.TOOLKIT_APT_LIST}",
+            ),
+        ),
+        Step(
+            id="toolkit.install",
+            component=Component.TOOLKIT,
+            reason="nvidia-ctk and the container runtime hook (CDI and Docker both use them)",
+            check=dpkg_installed(src.TOOLKIT_PACKAGE),
+            commands=(APT_UPDATE, apt_install(src.TOOLKIT_PACKAGE)),
+        ),
+    ]
+
+
+def engine(ctx: Context) -> list[Step]:
+    if ctx.options.engine is Engine.PODMAN:
+        return [
+            Step(
+                id="engine.podman",
+                component=Component.ENGINE,
+                reason="Podman from the distribution's own archive: daemonless, rootless",
+                check=dpkg_installed("podman"),
+                commands=(APT_UPDATE, apt_install("podman")),
+            )
+        ]
+    name = "ubuntu" if ctx.distro.family is Family.UBUNTU else "debian"
+    conflicts = (
+        src.DOCKER_CONFLICTS_UBUNTU
+        if ctx.distro.family is Family.UBUNTU
+        else src.DOCKER_CONFLICTS_DEBIAN
+    )
+    rootless = (src.DOCKER_ROOTLESS_PACKAGE, "uidmap") if ctx.options.rootless else ()
+    packages = src.DOCKER_PACKAGES + rootless
+    return [
+        Step(
+            id="engine.docker-conflicts",
+            component=Component.ENGINE,
+            reason="distribution Docker/containerd packages conflict with Docker CE's",
+            check=none_installed_dpkg(conflicts),
+            commands=(apt_remove_installed(conflicts),),
+        ),
+        Step(
+            id="engine.docker-repo",
+            component=Component.ENGINE,
+            reason="Docker's own apt repository, pinned to its key",
+            check=f"test -s {src.DOCKER_APT_KEY} && grep -qs download.docker.com "
+            f"{src.DOCKER_APT_LIST}",
+            commands=(
+                APT_UPDATE,
+                apt_install("ca-certificates", "curl"),
+                "install -m 0755 -d /etc/apt/keyrings",
+                f"curl -fsSL {src.DOCKER_BASE}/{name}/gpg -o {src.DOCKER_APT_KEY}",
+                f"chmod a+r {src.DOCKER_APT_KEY}",
+                f'echo "deb [arch=$(dpkg --print-architecture) signed-by={src.DOCKER_APT_KEY}]'
+                f' {src.DOCKER_BASE}/{name} {ctx.distro.codename} stable"'
+                f" > {src.DOCKER_APT_LIST}",
+            ),
+        ),
+        Step(
+            id="engine.docker-install",
+            component=Component.ENGINE,
+            reason="Docker Engine, CLI, containerd and the buildx/compose plugins",
+            check=dpkg_installed(*packages),
+            commands=(APT_UPDATE, apt_install(*packages)),
+        ),
+        *common.docker_service(ctx),
+    ]

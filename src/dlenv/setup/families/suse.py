@@ -1,0 +1,136 @@
+"""openSUSE Leap, Tumbleweed and SLES: zypper, NVIDIA's CUDA repository (Leap/SLES) or NVIDIA's
+openSUSE driver repository (Tumbleweed), pre-signed kernel modules, the distribution's Docker.
+
+Sources: NVIDIA driver installation guide (opensuse.html, sles.html, kernel-modules.html);
+https://en.opensuse.org/SDB:NVIDIA_drivers; NVIDIA Container Toolkit install guide ("With
+zypper"); SLES 15 container guide (Docker from the Containers Module).
+"""
+
+from __future__ import annotations
+
+from dlenv.setup import common
+from dlenv.setup import sources as src
+from dlenv.setup.context import Context
+from dlenv.setup.plan import After, Component, Engine, Step
+from dlenv.setup.shell import rpm_installed
+
+ZYPPER = "zypper --non-interactive"
+INITRAMFS = "dracut --force"
+SUPPORTED_MAJOR = 15
+
+
+def unsupported(ctx: Context) -> str | None:
+    if ctx.options.engine is Engine.DOCKER and ctx.options.rootless:
+        return "SUSE's docker package has no rootless setup tool; drop --rootless or use Podman"
+    if not _tumbleweed(ctx) and ctx.distro.major_version != SUPPORTED_MAJOR:
+        return "only openSUSE Leap 15, SLES 15 and Tumbleweed are planned so far"
+    return None
+
+
+def _tumbleweed(ctx: Context) -> bool:
+    return ctx.distro.os.id == "opensuse-tumbleweed"
+
+
+def _sles(ctx: Context) -> bool:
+    return ctx.distro.os.id in ("sles", "sled")
+
+
+def driver(ctx: Context) -> list[Step]:
+    packages: tuple[str, ...]
+    if _tumbleweed(ctx):
+        repo_check = f"{ZYPPER} lr -u | grep -q {src.TUMBLEWEED_NVIDIA_REPO}"
+        add = f"{ZYPPER} addrepo --refresh {src.TUMBLEWEED_NVIDIA_REPO} NVIDIA"
+        packages = (
+            (src.TUMBLEWEED_OPEN_KMP, src.SUSE_COMPUTE_UTILS)
+            if ctx.open_modules
+            else (src.TUMBLEWEED_PROPRIETARY_KMP, src.SUSE_COMPUTE_UTILS)
+        )
+    else:
+        distro = "sles15" if _sles(ctx) else "opensuse15"
+        base = f"{src.CUDA_REPO_BASE}/{distro}/{ctx.cuda_arch}"
+        repo_check = f"{ZYPPER} lr -u | grep -q compute/cuda/repos/{distro}"
+        add = f"{ZYPPER} addrepo --refresh {base}/cuda-{distro}.repo"
+        packages = (
+            (src.SUSE_OPEN_KMP, src.SUSE_COMPUTE_UTILS)
+            if ctx.open_modules
+            else (src.PROPRIETARY_DRIVER_PACKAGE,)
+        )
+    return [
+        Step(
+            id="driver.repo",
+            component=Component.DRIVER,
+            reason="NVIDIA's driver repository for this release",
+            check=repo_check,
+            commands=(add, f"{ZYPPER} --gpg-auto-import-keys refresh"),
+        ),
+        Step(
+            id="driver.install",
+            component=Component.DRIVER,
+            reason=(
+                "open GPU kernel modules (NVIDIA's default for Turing and newer)"
+                if ctx.open_modules
+                else "proprietary kernel modules: a GPU here predates Turing"
+            )
+            + "; SUSE's KMPs come signed, so Secure Boot needs no local key",
+            check=rpm_installed(*packages),
+            commands=(f"{ZYPPER} --gpg-auto-import-keys install " + " ".join(packages),),
+            after=After.REBOOT,
+        ),
+        common.nouveau(INITRAMFS),
+        common.driver_loaded(),
+    ]
+
+
+def toolkit(ctx: Context) -> list[Step]:
+    return [
+        Step(
+            id="toolkit.repo",
+            component=Component.TOOLKIT,
+            reason="NVIDIA's libnvidia-container repository",
+            check=f"{ZYPPER} lr -u | grep -q nvidia.github.io/libnvidia-container",
+            commands=(f"{ZYPPER} addrepo {src.TOOLKIT_RPM_REPO_URL}",),
+        ),
+        Step(
+            id="toolkit.install",
+            component=Component.TOOLKIT,
+            reason="nvidia-ctk and the container runtime hook (CDI and Docker both use them)",
+            check=rpm_installed(src.TOOLKIT_PACKAGE),
+            commands=(f"{ZYPPER} --gpg-auto-import-keys install {src.TOOLKIT_PACKAGE}",),
+        ),
+    ]
+
+
+def engine(ctx: Context) -> list[Step]:
+    if ctx.options.engine is Engine.PODMAN:
+        return [
+            Step(
+                id="engine.podman",
+                component=Component.ENGINE,
+                reason="Podman from the distribution's own repositories: daemonless, rootless",
+                check=rpm_installed("podman"),
+                commands=(f"{ZYPPER} install podman",),
+            )
+        ]
+    steps: list[Step] = []
+    if _sles(ctx):
+        version = ctx.distro.os.version_id
+        steps.append(
+            Step(
+                id="engine.sles-containers-module",
+                component=Component.ENGINE,
+                reason="SLES ships Docker in its Containers Module, which must be activated",
+                check=f"{ZYPPER} --quiet search --match-exact docker >/dev/null 2>&1",
+                commands=(f'SUSEConnect -p "sle-module-containers/{version}/$(uname -m)"',),
+            )
+        )
+    steps += [
+        Step(
+            id="engine.docker-install",
+            component=Component.ENGINE,
+            reason="Docker from the distribution (Docker CE has no x86_64 SUSE packages)",
+            check=rpm_installed(src.DISTRO_DOCKER_PACKAGE),
+            commands=(f"{ZYPPER} install {src.DISTRO_DOCKER_PACKAGE}",),
+        ),
+        *common.docker_service(ctx),
+    ]
+    return steps

@@ -1,0 +1,94 @@
+"""Host facts + options -> Plan. Pure: the same inputs always give the same plan."""
+
+from __future__ import annotations
+
+from dlenv.errors import DlenvError
+from dlenv.host.os_release import Distro, detect_family
+from dlenv.setup import common
+from dlenv.setup.context import Context, SetupOptions
+from dlenv.setup.families import REGISTRY
+from dlenv.setup.host_state import HostState
+from dlenv.setup.plan import Component, Plan, Step, Target
+
+MANUAL_STEPS = (
+    "install the NVIDIA driver (open kernel modules for Turing and newer), the NVIDIA Container "
+    "Toolkit, and Podman or Docker by hand, following "
+    "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html; "
+    "`dlenv doctor` then checks the result"
+)
+
+
+class UnsupportedHost(DlenvError):
+    """This distro (or this combination of options on it) has no plan yet."""
+
+
+def build_plan(host: HostState, options: SetupOptions) -> Plan:
+    distro = _distro(host)
+    ctx = Context(distro, host, options)
+    family = REGISTRY[distro.family]
+    reason = family.unsupported(ctx)
+    if reason is not None:
+        raise UnsupportedHost(
+            f"dlenv setup does not support {distro.os.display_name} yet: {reason}",
+            hint=MANUAL_STEPS,
+        )
+    builders = {
+        Component.DRIVER: family.driver,
+        Component.TOOLKIT: family.toolkit,
+        Component.ENGINE: family.engine,
+        Component.RUNTIME: common.runtime,
+        Component.VERIFY: common.verify,
+    }
+    steps: list[Step] = []
+    for component in Component:  # always in run order, whatever order --only listed them
+        if component in options.components:
+            steps += builders[component](ctx)
+    return Plan(
+        target=Target(
+            distro=distro.os.display_name,
+            family=distro.family.value,
+            matched_by=distro.matched_by,
+            version=distro.base_version,
+            arch=host.arch,
+        ),
+        engine=options.engine,
+        rootless=options.rootless,
+        components=tuple(c for c in Component if c in options.components),
+        steps=tuple(steps),
+        notes=_notes(ctx),
+    )
+
+
+def _distro(host: HostState) -> Distro:
+    if host.os_release is None:
+        raise UnsupportedHost(
+            "cannot tell which Linux distribution this is: no etc/os-release or "
+            "usr/lib/os-release",
+            hint="with --root, point at a directory holding the host's etc/os-release; "
+            f"otherwise {MANUAL_STEPS}",
+        )
+    distro = detect_family(host.os_release)
+    if distro is None:
+        like = " ".join(host.os_release.id_like) or "none"
+        raise UnsupportedHost(
+            f"dlenv setup does not support {host.os_release.display_name} yet "
+            f"(ID={host.os_release.id}, ID_LIKE={like})",
+            hint=f"supported: Ubuntu and derivatives, Debian, Fedora, RHEL/Rocky/AlmaLinux/"
+            f"CentOS Stream/Oracle Linux, openSUSE/SLES, Amazon Linux 2023. Meanwhile, "
+            f"{MANUAL_STEPS}",
+        )
+    return distro
+
+
+def _notes(ctx: Context) -> tuple[str, ...]:
+    notes: list[str] = []
+    if Component.DRIVER in ctx.options.components:
+        if not ctx.host.gpu_device_ids:
+            notes.append(
+                "no NVIDIA GPU found under sys/bus/pci: planning the open kernel modules"
+            )
+        elif ctx.host.pre_turing_gpu:
+            notes.append("a GPU predates Turing: planning the proprietary kernel modules")
+        if ctx.host.secure_boot is None:
+            notes.append("Secure Boot state unknown: the key enrolment step checks it when run")
+    return tuple(notes)

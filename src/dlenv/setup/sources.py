@@ -1,0 +1,151 @@
+"""Every repository URL, key URL and package name the plans use, with the page it comes from.
+
+Keep this the only place such strings live, so a changed upstream instruction is one edit here.
+
+NVIDIA driver installation guide: https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/
+  (kernel-modules.html: open modules are Turing+ only and the default since 560; `nvidia-open` is
+  the open driver meta-package, `cuda-drivers` the proprietary one; on RHEL 8/9 and Amazon Linux
+  2023 `dnf module enable nvidia-driver:open-dkms` comes first; per-distro pages give the network
+  repository `https://developer.download.nvidia.com/compute/cuda/repos/<distro>/<arch>/` and, for
+  apt, its `cuda-keyring_1.1-1_all.deb`.)
+NVIDIA Container Toolkit install guide:
+  https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html
+  CDI (nvidia-cdi-refresh from 1.18.0, `nvidia-ctk cdi generate` before it):
+  https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html
+Docker Engine install pages: https://docs.docker.com/engine/install/{ubuntu,debian,fedora,rhel,centos}/
+  rootless mode: https://docs.docker.com/engine/security/rootless/
+RPM Fusion: https://rpmfusion.org/Configuration, https://rpmfusion.org/Howto/NVIDIA,
+  https://rpmfusion.org/Howto/Secure%20Boot
+"""
+
+from __future__ import annotations
+
+# --- NVIDIA driver (CUDA network repository) --------------------------------------------------
+
+CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
+# NVIDIA names its arm64 server repositories "sbsa"; other architectures keep uname -m.
+CUDA_REPO_ARCH = {"x86_64": "x86_64", "aarch64": "sbsa"}
+CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
+
+OPEN_DRIVER_PACKAGE = "nvidia-open"
+PROPRIETARY_DRIVER_PACKAGE = "cuda-drivers"
+# dnf module streams on RHEL 8/9 and Amazon Linux 2023 (kernel-modules.html, tables 5 and 6).
+DNF_MODULE_OPEN = "nvidia-driver:open-dkms"
+DNF_MODULE_PROPRIETARY = "nvidia-driver:latest-dkms"
+
+# SUSE: the pre-signed open KMP for use with NVIDIA's CUDA repository
+# (https://software.opensuse.org/package/nvidia-open-driver-G06-signed-cuda-kmp-default: "meant
+# to be used when using the CUDA repository ... opensuse15 / sles15"); nvidia-smi ships in the
+# compute utils package of the same generation.
+SUSE_OPEN_KMP = "nvidia-open-driver-G06-signed-cuda-kmp-default"
+SUSE_COMPUTE_UTILS = "nvidia-compute-utils-G06"
+# Tumbleweed has no CUDA repository; NVIDIA publishes a driver repository for it
+# (https://en.opensuse.org/SDB:NVIDIA_drivers), whose open KMP drops the "-cuda" infix.
+TUMBLEWEED_NVIDIA_REPO = "https://download.nvidia.com/opensuse/tumbleweed"
+TUMBLEWEED_OPEN_KMP = "nvidia-open-driver-G06-signed-kmp-default"
+TUMBLEWEED_PROPRIETARY_KMP = "nvidia-driver-G06-kmp-default"
+
+# Secure Boot: DKMS (Debian, Ubuntu, RHEL, Amazon Linux) signs with this key and prints it for
+# `mokutil --import`; akmods (Fedora) needs `kmodgenca -a` first (RPM Fusion Howto/Secure Boot).
+DKMS_MOK_KEY = "/var/lib/dkms/mok.pub"
+AKMODS_MOK_KEY = "/etc/pki/akmods/certs/public_key.der"
+
+# --- RPM Fusion (Fedora) -----------------------------------------------------------------------
+
+RPMFUSION_FREE = (
+    "https://mirrors.rpmfusion.org/free/fedora/rpmfusion-free-release-$(rpm -E %fedora).noarch.rpm"
+)
+RPMFUSION_NONFREE = (
+    "https://mirrors.rpmfusion.org/nonfree/fedora/"
+    "rpmfusion-nonfree-release-$(rpm -E %fedora).noarch.rpm"
+)
+# Howto/NVIDIA: akmod-nvidia builds the module (it picks open or proprietary itself);
+# xorg-x11-drv-nvidia-cuda carries nvidia-smi and the CUDA/NVML libraries.
+FEDORA_DRIVER_PACKAGES = ("akmod-nvidia", "xorg-x11-drv-nvidia-cuda")
+FEDORA_SECURE_BOOT_PACKAGES = ("kmodtool", "akmods", "mokutil", "openssl")
+
+# --- RHEL and rebuilds: EPEL provides DKMS (NVIDIA driver guide, rhel.html / rocky.html) -------
+
+EPEL_RELEASE_RPM = "https://dl.fedoraproject.org/pub/epel/epel-release-latest-{major}.noarch.rpm"
+
+# --- NVIDIA Container Toolkit ------------------------------------------------------------------
+
+TOOLKIT_GPG_KEY = "https://nvidia.github.io/libnvidia-container/gpgkey"
+TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+TOOLKIT_APT_LIST_URL = (
+    "https://nvidia.github.io/libnvidia-container/stable/deb/nvidia-container-toolkit.list"
+)
+TOOLKIT_APT_LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list"
+TOOLKIT_RPM_REPO_URL = (
+    "https://nvidia.github.io/libnvidia-container/stable/rpm/nvidia-container-toolkit.repo"
+)
+TOOLKIT_PACKAGE = "nvidia-container-toolkit"
+# List files from older install instructions (per-distribution `libnvidia-container.list`, the
+# nvidia-docker repository) that point at the same repository with another Signed-By and make apt
+# fail with "Conflicting values set for option Signed-By" (seed-system.md, stage 3).
+STALE_APT_LISTS = (
+    "/etc/apt/sources.list.d/libnvidia-container.list",
+    "/etc/apt/sources.list.d/nvidia-docker.list",
+    "/etc/apt/sources.list.d/nvidia-container-runtime.list",
+)
+# Installed by older toolkit packages; it injects GPUs into every container and conflicts with CDI.
+OCI_HOOK = "/usr/share/containers/oci/hooks.d/oci-nvidia-hook.json"
+CDI_STATIC_SPEC = "/etc/cdi/nvidia.yaml"
+TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml"
+
+# --- Docker CE ---------------------------------------------------------------------------------
+
+DOCKER_BASE = "https://download.docker.com/linux"
+DOCKER_PACKAGES = (
+    "docker-ce",
+    "docker-ce-cli",
+    "containerd.io",
+    "docker-buildx-plugin",
+    "docker-compose-plugin",
+)
+DOCKER_ROOTLESS_PACKAGE = "docker-ce-rootless-extras"
+# "Uninstall old versions" on each page.
+DOCKER_CONFLICTS_DEBIAN = (
+    "docker.io",
+    "docker-doc",
+    "docker-compose",
+    "podman-docker",
+    "containerd",
+    "runc",
+)
+DOCKER_CONFLICTS_UBUNTU = (*DOCKER_CONFLICTS_DEBIAN, "docker-compose-v2")
+DOCKER_CONFLICTS_FEDORA = (
+    "docker",
+    "docker-client",
+    "docker-client-latest",
+    "docker-common",
+    "docker-latest",
+    "docker-latest-logrotate",
+    "docker-logrotate",
+    "docker-selinux",
+    "docker-engine-selinux",
+    "docker-engine",
+)
+DOCKER_CONFLICTS_EL = (
+    "docker",
+    "docker-client",
+    "docker-client-latest",
+    "docker-common",
+    "docker-latest",
+    "docker-latest-logrotate",
+    "docker-logrotate",
+    "docker-engine",
+    "podman",
+    "runc",
+)
+DOCKER_APT_KEY = "/etc/apt/keyrings/docker.asc"
+DOCKER_APT_LIST = "/etc/apt/sources.list.d/docker.list"
+DOCKER_RPM_REPO = "/etc/yum.repos.d/docker-ce.repo"
+# Docker CE has no openSUSE/SLES (x86_64) or Amazon Linux packages; those distros ship their own
+# `docker` package (SLES: in the Containers Module, https://documentation.suse.com/sles/15-SP6/
+# html/SLES-all/cha-docker-installation.html; AL2023: https://docs.aws.amazon.com/linux/al2023/
+# ug/docker.html).
+DISTRO_DOCKER_PACKAGE = "docker"
+
+# The sample workload (seed-system.md, stage 5; toolkit guide "Running a Sample Workload").
+SAMPLE_IMAGE = "docker.io/library/ubuntu"
