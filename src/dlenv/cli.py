@@ -28,8 +28,8 @@ COMMAND_MODULES = (
     "build",
     "render",
     "spec",
-    "setup",
     "doctor",
+    "compat",
     "init",
 )
 

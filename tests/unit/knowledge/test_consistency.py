@@ -1,0 +1,104 @@
+"""Offline checks that the shipped tables agree with each other and with their schema."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from dlenv.knowledge import load_knowledge
+from dlenv.knowledge.load import DATA_FILES, read_data
+from dlenv.knowledge.schema import validate_files
+from dlenv.knowledge.versions import as_tuple, xy
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, Any]:
+    return {name: read_data(name) for name in DATA_FILES}
+
+
+def test_every_file_matches_its_schema(files: dict[str, Any]) -> None:
+    assert validate_files(files) == []
+
+
+def test_schema_reports_a_broken_row(files: dict[str, Any]) -> None:
+    broken = dict(files)
+    broken["cuda.toml"] = {**files["cuda.toml"], "release": [{"cuda": "12.8"}]}
+    problems = validate_files(broken)
+    assert any("cuda.toml" in p and "driver" in p for p in problems)
+
+
+def test_every_torch_cuda_has_a_driver_row() -> None:
+    k = load_knowledge()
+    for wheel in k.torch.wheels:
+        if wheel.cuda and wheel.cuda not in k.cuda.versions():
+            # Older variants (cu121, cu124) only need the major's floor.
+            assert k.cuda.major(wheel.cuda) is not None, wheel
+
+
+def test_every_recent_cuda_variant_has_a_kernel_set() -> None:
+    k = load_knowledge()
+    missing = [
+        f"{w.torch}+{w.variant}"
+        for w in k.torch.wheels
+        if w.variant != "cpu" and k.torch.kernels_for(w) is None
+    ]
+    assert missing == []
+
+
+def test_gpu_names_are_unique_per_compute_capability() -> None:
+    k = load_knowledge()
+    counts = Counter((m.name, m.compute_capability) for m in k.gpus.models)
+    assert [key for key, n in counts.items() if n > 1] == []
+
+
+def test_pci_ids_are_unique_and_well_formed() -> None:
+    k = load_knowledge()
+    ids = [pci for m in k.gpus.models for pci in m.pci_ids]
+    assert all(re.fullmatch(r"[0-9a-f]{4}", pci) for pci in ids)
+    assert [pci for pci, n in Counter(ids).items() if n > 1] == []
+
+
+def test_every_gpu_cc_is_known_to_cuda() -> None:
+    k = load_knowledge()
+    known = {c.cc for c in k.cuda.ccs}
+    assert {m.compute_capability for m in k.gpus.models} - known <= {"3.0"}  # pre-CUDA-11 Kepler
+
+
+def test_image_tags_follow_the_cudnn_naming_for_their_version() -> None:
+    k = load_knowledge()
+    rules = read_data("images.toml")["cudnn_naming"]
+    for image in k.images.images:
+        rule = next(
+            r for r in rules if as_tuple(r["from"]) <= as_tuple(image.cuda) <= as_tuple(r["until"])
+        )
+        assert image.cudnn_tag == rule["tag"], image
+
+
+def test_every_cuda_release_has_an_image() -> None:
+    k = load_knowledge()
+    with_images = {xy(i.cuda) for i in k.images.images}
+    assert [c for c in k.cuda.versions() if c not in with_images] == []
+
+
+def test_every_stable_cuda_has_wheels() -> None:
+    k = load_knowledge()
+    for minor, cudas in k.torch.stable.items():
+        variants = {w.cuda for w in k.torch.wheels if w.minor == minor}
+        assert set(cudas) <= variants, minor
+
+
+def test_release_drivers_rise_with_cuda() -> None:
+    drivers = [as_tuple(r.driver) for r in load_knowledge().cuda.releases]
+    assert drivers == sorted(drivers)
+
+
+def test_every_row_names_its_source_and_date(files: dict[str, Any]) -> None:
+    k = load_knowledge()
+    rows: list[Any] = [
+        *k.gpus.models, *k.cuda.majors, *k.cuda.releases, *k.cuda.ccs,
+        *k.torch.wheels, *k.torch.kernels, *k.images.images, *k.packages.groups,
+    ]
+    assert all(r.source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.as_of) for r in rows)
