@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "build",
     "render",
     "spec",
+    "setup",
     "doctor",
     "compat",
     "init",
