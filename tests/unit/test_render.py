@@ -106,12 +106,13 @@ def test_ca_bundle_needs_secret_mounts() -> None:
 
 
 def test_layers_go_from_heaviest_to_lightest() -> None:
-    spec = apply_overrides(
-        Spec(), {"python.groups": ["polars", "cupy"], "python.extra": ["rich"]}
-    )
+    spec = apply_overrides(Spec(), {"python.groups": ["polars", "cupy"], "python.extra": ["rich"]})
     containerfile = render_context(RenderInput(resolve(spec), BuilderCaps(), 1000, 1000)).files[
         "Containerfile"
     ]
-    order = [line[2:] for line in containerfile.splitlines() if line in {
-        "# torch", "# cupy", "# core", "# polars", "# extra"}]
+    order = [
+        line[2:]
+        for line in containerfile.splitlines()
+        if line in {"# torch", "# cupy", "# core", "# polars", "# extra"}
+    ]
     assert order == ["torch", "cupy", "core", "polars", "extra"]

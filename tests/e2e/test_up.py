@@ -1,0 +1,289 @@
+"""`dlenv up` end to end: a real engine builds and runs the environment; real ssh and HTTP reach it.
+
+Uses the CPU profile, the debootstrapped Debian base and the base image's python3 (no registry
+and no GitHub downloads here), and the machine's CA bundle as a build secret.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, SshClient
+
+pytestmark = pytest.mark.e2e
+
+PORTS = {"podman": (2411, 8411), "docker": (2412, 8412)}
+
+
+def spec_text(engine: str, name: str) -> str:
+    ssh_port, jupyter_port = PORTS[engine]
+    return f"""
+name = "{name}"
+profile = "cpu"
+engine = "{engine}"
+
+[image]
+base = "{BASE_IMAGE}"
+apt = []
+
+[python]
+version = "system"
+packages = ["jupyterlab", "numpy", "pandas"]
+
+[torch]
+enabled = false
+
+[ssh]
+port = {ssh_port}
+
+[jupyter]
+port = {jupyter_port}
+"""
+
+
+@dataclass
+class Running:
+    engine: str
+    name: str
+    cli: Cli
+    ssh: SshClient
+    access: dict[str, Any]
+
+    @property
+    def ssh_port(self) -> int:
+        return int(self.access["ssh"]["port"])
+
+    @property
+    def token(self) -> str:
+        return str(self.access["jupyter"]["url"]).split("token=", 1)[1]
+
+    def up(self) -> dict[str, Any]:
+        done = self.cli(
+            "up", "--json", "--authorized-keys", f"{self.ssh.key}.pub", "--ca-bundle", CA_BUNDLE
+        )
+        return dict(json.loads(done.stdout))
+
+    def engine_cmd(self, *args: str) -> str:
+        done = subprocess.run(
+            [self.engine, *args], capture_output=True, text=True, env=self.cli.env, check=True
+        )
+        return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module", params=["podman"])
+def running(
+    request: pytest.FixtureRequest, cli_factory: Any, ssh_client: SshClient
+) -> Iterator[Running]:
+    engine = str(request.param)
+    name = f"e2e-{engine}"
+    cli: Cli = cli_factory(engine, name)
+    (cli.cwd / "dlenv.toml").write_text(spec_text(engine, name))
+    env = Running(engine, name, cli, ssh_client, {})
+    env.access = env.up()
+    yield env
+    cli("down", check=False)
+    subprocess.run(
+        [engine, "volume", "rm", "-f", f"{name}-workspace", f"{name}-sshd"],
+        env=cli.env,
+        capture_output=True,
+        check=False,
+    )
+
+
+def http_status(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def host_key_fingerprints(port: int) -> set[str]:
+    scan = subprocess.run(
+        ["ssh-keyscan", "-p", str(port), "127.0.0.1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return {
+        line.split(None, 1)[1]
+        for line in scan.stdout.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+def test_up_reports_how_to_connect(running: Running) -> None:
+    access = running.access
+    assert access["name"] == running.name
+    assert access["state"] == "running"
+    assert access["ssh"] == {
+        "host": "127.0.0.1",
+        "port": PORTS[running.engine][0],
+        "user": "dev",
+        "command": f"ssh -p {PORTS[running.engine][0]} dev@127.0.0.1",
+    }
+    assert access["jupyter"]["url"].startswith(
+        f"http://127.0.0.1:{PORTS[running.engine][1]}/lab?token="
+    )
+    status = json.loads(running.cli("status", "--json").stdout)
+    assert status["jupyter"]["url"] == access["jupyter"]["url"]
+    assert status["contents"]["profile"] == "cpu"
+
+
+def test_ssh_key_login_runs_python_in_the_venv(running: Running) -> None:
+    done = running.ssh.run(
+        running.ssh_port,
+        "python -c 'import numpy, pandas, sys; print(sys.prefix)'; echo $VIRTUAL_ENV",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/opt/venv", "/opt/venv"]
+
+
+def test_password_login_is_refused(running: Running) -> None:
+    done = running.ssh.run(
+        running.ssh_port,
+        "true",
+        "dev",
+        "-o",
+        "PubkeyAuthentication=no",
+        "-o",
+        "PreferredAuthentications=password,keyboard-interactive",
+    )
+    assert done.returncode == 255
+    assert "Permission denied (publickey)" in done.stderr
+
+
+def test_root_login_is_refused_even_with_an_authorized_key(running: Running) -> None:
+    done = running.ssh.run(running.ssh_port, "true", "root")
+    assert done.returncode == 255
+    assert "Permission denied" in done.stderr
+
+
+def test_jupyter_requires_the_token(running: Running) -> None:
+    base = f"http://127.0.0.1:{PORTS[running.engine][1]}/api/status"
+    assert http_status(base, running.token) == 200
+    assert http_status(base) == 403
+    assert http_status(base, "not-the-token") == 403
+
+
+def test_token_is_in_no_image_layer_inspect_output_or_log(running: Running) -> None:
+    image = running.access["image"]
+    for output in (
+        running.engine_cmd("image", "history", "--no-trunc", image),
+        running.engine_cmd("image", "inspect", image),
+        running.engine_cmd("container", "inspect", running.name),
+        running.engine_cmd("logs", running.name),
+    ):
+        assert running.token not in output
+
+
+def test_ports_bind_to_loopback_only(running: Running) -> None:
+    ports = running.engine_cmd("port", running.name)
+    assert "127.0.0.1:" in ports
+    assert "0.0.0.0" not in ports
+
+
+def test_workspace_files_belong_to_the_invoking_user(running: Running) -> None:
+    done = running.ssh.run(
+        running.ssh_port, "touch ~/workspace/owned && stat -c %u ~/workspace/owned && id -u"
+    )
+    assert done.returncode == 0, done.stderr
+    file_uid, user_uid = done.stdout.split()
+    assert file_uid == user_uid != "0"
+
+
+def test_restart_does_not_grow_etc_environment(running: Running) -> None:
+    before = running.ssh.run(running.ssh_port, "wc -l </etc/environment").stdout.strip()
+    running.engine_cmd("restart", running.name)
+    running.up()  # waits until SSH and Jupyter answer again
+    after = running.ssh.run(running.ssh_port, "wc -l </etc/environment").stdout.strip()
+    assert before == after != ""
+
+
+def test_second_up_is_a_no_op(running: Running) -> None:
+    done = running.cli(
+        "up", "--authorized-keys", f"{running.ssh.key}.pub", "--ca-bundle", CA_BUNDLE
+    )
+    assert "already running" in done.stderr
+
+
+def test_workspace_and_host_key_survive_down_and_up(running: Running) -> None:
+    marker = "survives-down-up"
+    assert (
+        running.ssh.run(running.ssh_port, f"echo {marker} > ~/workspace/marker.txt").returncode == 0
+    )
+    keys_before = host_key_fingerprints(running.ssh_port)
+    running.cli("down")
+    assert (
+        running.engine_cmd("ps", "--all", "--format", "{{.Names}}").split().count(running.name) == 0
+    )
+    running.access = running.up()
+    assert host_key_fingerprints(running.ssh_port) == keys_before
+    # StrictHostKeyChecking=accept-new with the same known_hosts: a changed key would fail here.
+    done = running.ssh.run(running.ssh_port, "cat ~/workspace/marker.txt")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == marker
+
+
+def test_busy_port_is_named_with_a_free_alternative(running: Running, tmp_path: Path) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        busy = blocker.getsockname()[1]
+        done = running.cli(
+            "up",
+            "--name",
+            "e2e-busy",
+            "--ssh-port",
+            str(busy),
+            "--jupyter-port",
+            "8499",
+            "--authorized-keys",
+            f"{running.ssh.key}.pub",
+            "--ca-bundle",
+            CA_BUNDLE,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"port {busy} on 127.0.0.1 is already in use" in done.stderr
+    assert "--ssh-port" in done.stderr
+    assert "e2e-busy" not in running.engine_cmd("ps", "--all", "--format", "{{.Names}}")
+
+
+def test_unreachable_base_image_names_the_fix(running: Running) -> None:
+    done = running.cli(
+        "build",
+        "--name",
+        "e2e-nobase",
+        "--base-image",
+        "localhost/dlenv-test/does-not-exist:1",
+        "--ca-bundle",
+        CA_BUNDLE,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "--base-image" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "e2e-nobase" not in running.engine_cmd("images", "--format", "{{.Repository}}")
+
+
+def test_missing_public_key_is_bad_input(running: Running, tmp_path: Path) -> None:
+    done = running.cli(
+        "up", "--name", "e2e-nokey", "--authorized-keys", str(tmp_path / "none.pub"), check=False
+    )
+    assert done.returncode == 2
+    assert "ssh-keygen" in done.stderr
