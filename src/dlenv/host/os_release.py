@@ -56,6 +56,7 @@ _FAMILY_OF_ID: Mapping[str, Family] = {
 # vendor repositories named by number (NVIDIA's CUDA repo: ubuntu2204).
 # Source: https://wiki.ubuntu.com/Releases
 UBUNTU_VERSION_OF_CODENAME: Mapping[str, str] = {
+    "bionic": "18.04",
     "focal": "20.04",
     "jammy": "22.04",
     "noble": "24.04",
