@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "setup",
     "doctor",
     "compat",
+    "data",
     "init",
 )
 
