@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlenv.host.findings import Finding
+from dlenv.host.findings import Finding, Severity
 from dlenv.host.gpus import host_gpus
 from dlenv.host.inventory import Inventory
 from dlenv.host.rules.gpu import driver_findings, gpu_findings, system_findings
@@ -23,10 +23,11 @@ def diagnose(inv: Inventory, spec: Spec, spec_source: str, knowledge: Knowledge)
     runtime_gpus = gpus if spec.profile == "gpu" else []
     findings += toolkit_findings(inv, runtime_gpus)
     findings += engine_findings(inv, runtime_gpus)
-    resolved = resolve_for_host(spec, inv, gpus)
-    if isinstance(resolved, Finding):
-        findings += [resolved, *resource_findings(inv, None)]
-    else:
-        findings += spec_findings(resolved, inv, gpus, knowledge, spec_source)
-        findings += resource_findings(inv, resolved)
+    resolved, problem = resolve_for_host(spec, inv, gpus)
+    checks = spec_findings(resolved, inv, gpus, knowledge, spec_source) if resolved else []
+    findings += checks
+    # The resolver's refusal adds nothing when a specific check already names the cause.
+    if problem and not any(f.severity is Severity.FAIL for f in checks):
+        findings.append(problem)
+    findings += resource_findings(inv, resolved)
     return findings

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 
 import tomlkit
 
+from dlenv.errors import DlenvError
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import Inventory
-from dlenv.host.rules.spec import WHEEL_ARCHES, _runs
-from dlenv.host.rules.versions import vtuple
 from dlenv.knowledge import Knowledge
-from dlenv.resolve import DEFAULT_CUDA_TAG
+from dlenv.resolve import GpuFact, HostFacts, resolve
 from dlenv.spec import default_spec_text, parse_spec
 
 
@@ -38,31 +37,29 @@ def recommend(inv: Inventory, gpus: list[HostGpu], knowledge: Knowledge) -> Reco
     if not gpus:
         reasons.append("profile cpu: no NVIDIA GPU found")
         return Recommendation("cpu", engine, "auto", reasons=tuple(reasons))
-    cuda = best_cuda(inv.driver_version, gpus, knowledge)
+    del knowledge  # the resolver consults it
+    cuda = best_cuda(inv.driver_version, gpus, inv.arch)
     if cuda is None:
-        reasons.append("CUDA auto: the driver version is unknown (install the driver first)")
+        reasons.append("CUDA auto: no CUDA fits this driver yet, or the driver is unknown")
         return Recommendation("gpu", engine, "auto", reasons=tuple(reasons))
     names = ", ".join(sorted({g.name for g in gpus}))
-    reasons.append(f"CUDA {cuda}: newest with full support on driver {inv.driver_version} "
-                   f"and torch kernels for {names}")
+    reasons.append(f"CUDA {cuda}: what dlenv resolves for driver {inv.driver_version} and {names}")
     return Recommendation("gpu", engine, cuda, reasons=tuple(reasons))
 
 
-def best_cuda(driver: str | None, gpus: list[HostGpu], knowledge: Knowledge) -> str | None:
-    """Newest CUDA with an image tag whose full driver floor the host meets and whose torch wheel
-    has kernels for every GPU."""
+def best_cuda(driver: str | None, gpus: list[HostGpu], arch: str | None) -> str | None:
+    """The CUDA the resolver picks for these GPUs and driver (one source of truth for "auto")."""
     if driver is None:
         return None
-    for cuda in sorted(DEFAULT_CUDA_TAG, key=vtuple, reverse=True):
-        floor = knowledge.cuda_driver_floor(cuda)
-        if floor is None or vtuple(driver) < vtuple(floor.full):
-            continue
-        arches = WHEEL_ARCHES.get("cu" + cuda.replace(".", ""))
-        ccs = [g.compute_capability for g in gpus if g.compute_capability]
-        if arches and not all(_runs(cc, *arches) for cc in ccs):
-            continue
-        return cuda
-    return None
+    facts = HostFacts(
+        gpus=tuple(GpuFact(g.name, g.compute_capability, g.uuid) for g in gpus),
+        driver=driver,
+        arch=arch or "x86_64",
+    )
+    try:
+        return resolve(parse_spec(default_spec_text(), "the default spec"), facts).cuda
+    except DlenvError:
+        return None
 
 
 def spec_text(rec: Recommendation) -> str:

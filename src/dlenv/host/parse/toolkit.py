@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import yaml
 
-
 _CTK_VERSION = re.compile(r"version\s+v?([0-9]+\.[0-9]+\.[0-9]+\S*)", re.IGNORECASE)
 
 
@@ -40,12 +39,14 @@ class CdiSpec:
     path: str
     kind: str | None
     devices: tuple[str, ...]
-    # Driver versions named by the libraries it mounts (libcuda.so.550.54.15 -> "550.54.15").
+    # Driver versions named by the driver libraries it mounts (libcuda.so.550.54.15 -> "550.54.15").
     driver_versions: tuple[str, ...]
     error: str | None = None
 
 
-_LIB_VERSION = re.compile(r"/lib(?:cuda|nvidia-ml)\.so\.(\d+\.\d+(?:\.\d+)?)$")
+# Driver libraries carry the driver version (3-digit branch); others (libnvidia-egl-gbm.so.1.1.1)
+# carry their own small version numbers and are skipped.
+_LIB_VERSION = re.compile(r"/lib(?:cuda|nv[a-z0-9-]*)\.so\.(\d{3}\.\d+(?:\.\d+)?)$")
 
 
 def parse_cdi_spec(path: str, text: str) -> CdiSpec:

@@ -6,7 +6,6 @@ from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import EngineProbe, Inventory
 from dlenv.host.parse.kernel import match_known_errors
-from dlenv.host.parse.toolkit import CdiSpec
 
 T, E = Group.TOOLKIT, Group.ENGINES
 CDI_KIND = "nvidia.com/gpu"

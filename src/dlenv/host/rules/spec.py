@@ -36,17 +36,23 @@ IMAGE_GB = {"base": 4.5, "torch": 10.2, "rapids": 16.6, "cpu": 3.0}
 MIN_SHM = GIB
 
 
-def resolve_for_host(spec: Spec, inv: Inventory, gpus: list[HostGpu]) -> ResolvedEnv | Finding:
+def resolve_for_host(spec: Spec, inv: Inventory, gpus: list[HostGpu]) -> tuple[ResolvedEnv | None, Finding | None]:
+    """Resolve with the host's facts. When nothing fits, resolve the spec alone, so the checks
+    below can say which rule the host breaks; the resolver's own reasons come back as a finding."""
     facts = HostFacts(
         gpus=tuple(GpuFact(g.name, g.compute_capability, g.uuid) for g in gpus),
         driver=inv.driver_version,
         arch=inv.arch or "x86_64",
     )
     try:
-        return resolve(spec, facts)
+        return resolve(spec, facts), None
     except DlenvError as error:
-        return fail("spec.unresolvable", S, f"the spec cannot be resolved for this host: {error.message}",
-                    error.details or "", fix=error.hint or "")
+        problem = fail("spec.unresolvable", S, f"the spec does not fit this host: {error.message}",
+                       error.details or "", fix=error.hint or "")
+    try:
+        return resolve(spec, HostFacts(arch=facts.arch)), problem
+    except DlenvError:
+        return None, problem
 
 
 def spec_findings(
@@ -136,7 +142,7 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
 
 
 def _rapids(cuda: str, driver: str | None, gpus: list[HostGpu]) -> list[Finding]:
-    floor = RAPIDS_FLOORS.get(cuda.split(".")[0])
+    floor = RAPIDS_FLOORS.get(cuda.split(".", maxsplit=1)[0])
     if floor is None:
         return []
     min_cc, min_driver = floor
