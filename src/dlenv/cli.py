@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-import click
 import typer
 
 from dlenv import __version__
 from dlenv.console import report_error
 from dlenv.errors import DlenvError
 
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Order is the order of `dlenv --help`.
@@ -71,13 +71,17 @@ def run(argv: list[str] | None = None) -> int:
     except DlenvError as error:
         report_error(error)
         return error.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as error:  # usage errors: unknown option, bad value
-        error.show()
-        return 2
+    except typer.TyperException as error:  # usage errors: unknown option, bad value
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            report_error(DlenvError(str(error)))
+        return int(getattr(error, "exit_code", EXIT_USAGE))
     return result if isinstance(result, int) else 0
 
 

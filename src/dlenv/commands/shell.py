@@ -27,6 +27,6 @@ def shell_command(
     container = require_running(target)
     user = container.labels.get("dev.dlenv.user", "dev")
     argv = target.engine.exec_argv(
-        target.name, ("bash", "-l"), user=user, interactive=sys.stdin.isatty()
+        target.name, ("bash", "-l"), user=user, stdin=True, tty=sys.stdin.isatty()
     )
     return runner.interactive(Command(argv))

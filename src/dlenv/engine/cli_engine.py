@@ -149,13 +149,17 @@ class CliEngine:
         return (*args, name)
 
     def exec_argv(
-        self, name: str, command: tuple[str, ...], *, user: str, interactive: bool
+        self, name: str, command: tuple[str, ...], *, user: str, stdin: bool, tty: bool
     ) -> tuple[str, ...]:
-        flags = ["--interactive", "--tty"] if interactive else []
+        # `dlenv shell` attaches stdin always (so `echo cmd | dlenv shell` works) and a TTY only
+        # for terminals; captured runs attach neither.
+        flags = (["--interactive"] if stdin else []) + (["--tty"] if tty else [])
         return (self.kind.program, "exec", *flags, "--user", user, name, *command)
 
     def exec(self, name: str, command: tuple[str, ...], *, user: str) -> Result:
-        return self.runner.run(Command(self.exec_argv(name, command, user=user, interactive=False)))
+        return self.runner.run(
+            Command(self.exec_argv(name, command, user=user, stdin=False, tty=False))
+        )
 
     # Volumes ------------------------------------------------------------------------------
     def volume_exists(self, name: str) -> bool:

@@ -1,0 +1,62 @@
+"""The CLI surface: version, help, exit codes, and no tracebacks for user mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlenv import cli
+from dlenv.errors import DlenvError
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("dlenv ")
+
+
+@pytest.mark.parametrize(
+    "command", ["up", "down", "status", "logs", "shell", "build", "render", "spec"]
+)
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run([command, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["status", "--no-such-option"]) == 2
+    assert "No such option" in capsys.readouterr().err
+
+
+def test_bad_spec_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dlenv.toml").write_text("[ssh]\nprot = 22\n")
+    assert cli.run(["spec"]) == 2
+    err = capsys.readouterr().err
+    assert 'line 2: ssh.prot: unknown key; did you mean "port"?' in err
+    assert "Traceback" not in err
+
+
+def test_spec_show_prints_effective_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.run(["spec", "--show"]) == 0
+    out = capsys.readouterr().out
+    assert 'profile = "gpu"' in out
+    assert "[python]" in out
+
+
+def test_user_error_exits_1_and_interrupt_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(**_: object) -> None:
+        raise DlenvError("boom", hint="do this")
+
+    def interrupt(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", fail)
+    assert cli.run([]) == 1
+    monkeypatch.setattr(cli, "app", interrupt)
+    assert cli.run([]) == 130

@@ -1,0 +1,111 @@
+"""Argv of engine calls (golden), build-step parsing on real builder output, engine choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlenv.engine.argv import build_argv, run_argv
+from dlenv.engine.base import BuildRequest, Mount, RunConfig
+from dlenv.engine.cli_engine import parse_build_step
+from dlenv.engine.detect import choose_engine
+from dlenv.errors import DlenvError, UsageError
+
+CONFIG = RunConfig(
+    name="vision",
+    image="localhost/dlenv/vision:0123456789ab",
+    bind="127.0.0.1",
+    ports={2222: 22, 8888: 8888},
+    mounts=(
+        Mount("vision-workspace", "/home/dev/workspace"),
+        Mount("vision-sshd", "/etc/dlenv/hostkeys"),
+        Mount("/state/authorized_keys", "/etc/dlenv/authorized_keys", read_only=True),
+    ),
+    labels={"dev.dlenv.name": "vision", "dev.dlenv.managed": "true"},
+    tmpfs=("/run/dlenv:rw,size=1m,mode=0700",),
+    shm_size="8g",
+    gpu_flags=("--device", "nvidia.com/gpu=all"),
+)
+
+
+def test_run_argv_golden() -> None:
+    assert run_argv("podman", CONFIG) == (
+        "podman", "run", "--detach", "--name", "vision", "--hostname", "vision",
+        "--publish", "127.0.0.1:2222:22", "--publish", "127.0.0.1:8888:8888",
+        "--volume", "vision-workspace:/home/dev/workspace",
+        "--volume", "vision-sshd:/etc/dlenv/hostkeys",
+        "--volume", "/state/authorized_keys:/etc/dlenv/authorized_keys:ro",
+        "--tmpfs", "/run/dlenv:rw,size=1m,mode=0700",
+        "--shm-size", "8g",
+        "--label", "dev.dlenv.managed=true", "--label", "dev.dlenv.name=vision",
+        "--device", "nvidia.com/gpu=all",
+        "localhost/dlenv/vision:0123456789ab",
+    )  # fmt: skip
+
+
+def test_build_argv_passes_ca_as_secret_and_proxies_as_build_args() -> None:
+    request = BuildRequest(
+        context=Path("/ctx"),
+        tag="localhost/dlenv/x:1",
+        labels={"dev.dlenv.context-digest": "abc"},
+        ca_bundle=Path("/etc/ssl/certs/ca-certificates.crt"),
+        build_args={"https_proxy": "http://proxy:3128"},
+    )
+    assert build_argv("podman", request) == (
+        "podman", "build", "--tag", "localhost/dlenv/x:1", "--file", "/ctx/Containerfile",
+        "--label", "dev.dlenv.context-digest=abc",
+        "--build-arg", "https_proxy=http://proxy:3128",
+        "--secret", "id=dlenv-ca,src=/etc/ssl/certs/ca-certificates.crt",
+        "/ctx",
+    )  # fmt: skip
+    assert "--progress=plain" in build_argv("docker", request, buildkit_progress=True)
+    assert build_argv("docker", BuildRequest(Path("/c"), "t", no_cache=True))[-2] == "--no-cache"
+
+
+# Lines as the builders print them (captured from podman 4.3 / buildah 1.28 on Debian 12,
+# docker 20.10's legacy builder, and BuildKit's plain progress).
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("STEP 11/24: RUN --mount=type=cache,target=/var/cache/uv     uv pip install numpy",
+         (11, 24, "RUN --mount=type=cache,target=/var/cache/uv uv pip install numpy")),
+        ("Step 3/21 : ENV LANG=C.UTF-8     LC_ALL=C.UTF-8",
+         (3, 21, "ENV LANG=C.UTF-8 LC_ALL=C.UTF-8")),
+        ("#7 [4/20] RUN set -eux; apt-get update", (4, 20, "RUN set -eux; apt-get update")),
+        ("#9 [stage-1 2/5] COPY entrypoint.sh /x", (2, 5, "COPY entrypoint.sh /x")),
+    ],
+)  # fmt: skip
+def test_parse_build_step(line: str, expected: tuple[int, int, str]) -> None:
+    step = parse_build_step(line)
+    assert step is not None
+    assert (step.number, step.total, step.instruction) == expected
+
+
+@pytest.mark.parametrize(
+    "line", ["--> Using cache 707840f331a9", "Collecting uv==0.13.9", "#7 DONE 0.3s", ""]
+)
+def test_other_build_lines_are_not_steps(line: str) -> None:
+    assert parse_build_step(line) is None
+
+
+def test_engine_choice_prefers_flag_then_spec_then_podman() -> None:
+    both = {"podman": True, "docker": True}
+    assert choose_engine("docker", "podman", both).program == "docker"
+    assert choose_engine(None, "docker", both).reason == "chosen by the spec's `engine`"
+    assert choose_engine(None, "auto", both).program == "podman"
+    assert choose_engine(None, "auto", {"podman": False, "docker": True}).program == "docker"
+
+
+def test_missing_engine_points_to_setup() -> None:
+    with pytest.raises(DlenvError) as caught:
+        choose_engine(None, "auto", {"podman": False, "docker": False})
+    assert "dlenv setup --only engine" in (caught.value.hint or "")
+    with pytest.raises(DlenvError) as caught:
+        choose_engine("docker", "auto", {"podman": True, "docker": False})
+    assert "docker was asked for by --engine but is not installed" in caught.value.message
+
+
+def test_unknown_engine_is_bad_input() -> None:
+    with pytest.raises(UsageError):
+        choose_engine("lxc", "auto", {"podman": True})
