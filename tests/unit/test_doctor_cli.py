@@ -22,18 +22,30 @@ def test_this_host_reports_the_missing_gpu_as_a_failure(capsys: pytest.CaptureFi
 
 
 @pytest.mark.skipif(not CI_DOCKER.exists(), reason="the CI machine's dockerd socket is not here")
-def test_this_host_reports_both_engines(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+def test_this_host_reports_both_engines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{CI_DOCKER}")
     run(["doctor", "--json"])
     by_id = {f["id"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
-    assert by_id["podman.engine"]["severity"] == "ok" and "Podman 4" in by_id["podman.engine"]["message"]
-    assert by_id["docker.engine"]["severity"] == "ok" and "rootful" in by_id["docker.engine"]["message"]
+    assert (
+        by_id["podman.engine"]["severity"] == "ok"
+        and "Podman 4" in by_id["podman.engine"]["message"]
+    )
+    assert (
+        by_id["docker.engine"]["severity"] == "ok"
+        and "rootful" in by_id["docker.engine"]["message"]
+    )
 
 
 def test_terminal_report_is_grouped(capsys: pytest.CaptureFixture[str]):
     assert run(["doctor", "--from", str(HOSTS / "stale-cdi-after-driver-upgrade")]) == 1
     out = " ".join(capsys.readouterr().out.split())  # the table wraps long cells
-    assert out.index("GPU and driver") < out.index("Container toolkit") < out.index("Container engines")
+    assert (
+        out.index("GPU and driver")
+        < out.index("Container toolkit")
+        < out.index("Container engines")
+    )
     assert "cdi.stale" in out and "fix:" in out and "nvidia-ctk cdi generate" in out
 
 
@@ -59,7 +71,9 @@ def test_bad_bundle_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "not a dlenv support bundle" in capsys.readouterr().err
 
 
-def test_doctor_uses_the_spec_in_the_current_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_doctor_uses_the_spec_in_the_current_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     (tmp_path / "dlenv.toml").write_text('[image]\ncuda = "13.0"\n')
     cwd = Path.cwd()
     os.chdir(tmp_path)

@@ -33,12 +33,27 @@ def test_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_flags_override_detection(tmp_path: Path):
     target = tmp_path / "dlenv.toml"
-    argv = ["init", "--yes", "--path", str(target), "--profile", "gpu", "--cuda", "12.8",
-            "--groups", "cupy,polars", "--name", "vision"]
+    argv = [
+        "init",
+        "--yes",
+        "--path",
+        str(target),
+        "--profile",
+        "gpu",
+        "--cuda",
+        "12.8",
+        "--groups",
+        "cupy,polars",
+        "--name",
+        "vision",
+    ]
     assert run(argv) == 0
     spec = parse_spec(target.read_text(), "t")
     assert (spec.profile, spec.image.cuda, spec.python.groups, spec.name) == (
-        "gpu", "12.8", ["cupy", "polars"], "vision"
+        "gpu",
+        "12.8",
+        ["cupy", "polars"],
+        "vision",
     )
 
 
@@ -53,8 +68,13 @@ def test_bad_values_are_refused_before_writing(tmp_path: Path, capsys: pytest.Ca
 
 def test_generated_text_matches_the_golden_file():
     rec = Recommendation(
-        "gpu", "podman", "12.8", groups=("cupy",),
-        reasons=("engine podman: answers on this host (podman found)",
-                 "CUDA 12.8: what dlenv resolves for driver 570.124.06 and NVIDIA GeForce RTX 4090"),
+        "gpu",
+        "podman",
+        "12.8",
+        groups=("cupy",),
+        reasons=(
+            "engine podman: answers on this host (podman found)",
+            "CUDA 12.8: what dlenv resolves for driver 570.124.06 and NVIDIA GeForce RTX 4090",
+        ),
     )
     assert spec_text(rec) == (GOLDEN / "init-gpu-podman.toml").read_text()

@@ -30,14 +30,19 @@ def doctor_command(
     as_json: JsonOption = False,
     collect_to: Annotated[
         Path | None,
-        typer.Option("--collect", help="Also write a support bundle (tar.gz) of everything read.",
-                     dir_okay=False),
+        typer.Option(
+            "--collect",
+            help="Also write a support bundle (tar.gz) of everything read.",
+            dir_okay=False,
+        ),
     ] = None,
     replay: Annotated[
         Path | None,
         typer.Option("--from", help="Diagnose a support bundle (file or unpacked directory)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show details of passing checks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show details of passing checks.")
+    ] = False,
 ) -> int:
     """Check the host for everything a GPU container needs; exit 1 when something fails."""
     loaded, source = load_spec(spec, search_dir=Path.cwd())
@@ -54,7 +59,9 @@ def doctor_command(
         out.print(f"[bold]dlenv doctor[/bold]: {where}")
         render(findings, out, verbose=verbose)
     if collect_to is not None:
-        success(f"support bundle written to {collect_to} (replay: dlenv doctor --from {collect_to})")
+        success(
+            f"support bundle written to {collect_to} (replay: dlenv doctor --from {collect_to})"
+        )
     return exit_code(findings)
 
 
@@ -64,6 +71,8 @@ def _reader(replay: Path | None, scratch: Path) -> HostReader:
     if replay.is_dir():
         return replay_reader(replay)
     if not replay.is_file():
-        raise UsageError(f"--from {replay}: no such file or directory",
-                         hint="Pass a bundle written by `dlenv doctor --collect FILE`.")
+        raise UsageError(
+            f"--from {replay}: no such file or directory",
+            hint="Pass a bundle written by `dlenv doctor --collect FILE`.",
+        )
     return replay_reader(extract_bundle(replay, scratch))

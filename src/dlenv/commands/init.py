@@ -29,14 +29,20 @@ def init_command(
     path: Annotated[Path, typer.Option("--path", help="Where to write.", dir_okay=False)] = Path(
         "dlenv.toml"
     ),
-    profile: Annotated[str | None, typer.Option("--profile", help="gpu or cpu (default: detect).")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="gpu or cpu (default: detect).")
+    ] = None,
     engine: Annotated[str | None, typer.Option("--engine", help="podman, docker or auto.")] = None,
-    cuda: Annotated[str | None, typer.Option("--cuda", help='CUDA "X.Y" or auto (default: detect).')] = None,
+    cuda: Annotated[
+        str | None, typer.Option("--cuda", help='CUDA "X.Y" or auto (default: detect).')
+    ] = None,
     groups: Annotated[
         str | None, typer.Option("--groups", help=f"Comma-separated: {', '.join(OPTIONAL_GROUPS)}.")
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Environment name.")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept the detected values; no prompts.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Accept the detected values; no prompts.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write dlenv.toml with values chosen for this host (GPUs, driver, engine)."""
@@ -55,8 +61,14 @@ def init_command(
     success(f"wrote {path}; next: `dlenv doctor`, then `dlenv up`")
 
 
-def _apply_flags(rec: Recommendation, profile: str | None, engine: str | None, cuda: str | None,
-                 groups: str | None, name: str | None) -> Recommendation:
+def _apply_flags(
+    rec: Recommendation,
+    profile: str | None,
+    engine: str | None,
+    cuda: str | None,
+    groups: str | None,
+    name: str | None,
+) -> Recommendation:
     changed = replace(
         rec,
         profile=profile or rec.profile,
@@ -78,13 +90,16 @@ def _ask(rec: Recommendation) -> Recommendation:
     profile = typer.prompt("Profile (gpu/cpu)", default=rec.profile)
     engine = typer.prompt("Engine (podman/docker/auto)", default=rec.engine)
     cuda = "auto" if profile == "cpu" else typer.prompt('CUDA ("X.Y" or auto)', default=rec.cuda)
-    groups = typer.prompt(f"Optional groups ({', '.join(OPTIONAL_GROUPS)})",
-                          default=",".join(rec.groups), show_default=False)
+    groups = typer.prompt(
+        f"Optional groups ({', '.join(OPTIONAL_GROUPS)})",
+        default=",".join(rec.groups),
+        show_default=False,
+    )
     return _apply_flags(rec, profile, engine, cuda, groups or None, None)
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
+    directory = path.parent if str(path.parent) else Path()
     fd, tmp = tempfile.mkstemp(prefix=".dlenv-", suffix=".toml", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

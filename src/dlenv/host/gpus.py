@@ -41,8 +41,16 @@ def host_gpus(inventory: Inventory, knowledge: Knowledge) -> list[HostGpu]:
                 smi.name
             )
             gpus.append(
-                HostGpu(smi.index, smi.name, pci, model, smi.memory_total_mib, smi.uuid,
-                        smi.mig_mode, smi.mig_devices)
+                HostGpu(
+                    smi.index,
+                    smi.name,
+                    pci,
+                    model,
+                    smi.memory_total_mib,
+                    smi.uuid,
+                    smi.mig_mode,
+                    smi.mig_devices,
+                )
             )
         return gpus
     result = []

@@ -7,12 +7,14 @@ once in threads, then the few reads that depend on their answers (image storage 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from dlenv.host.inventory import EngineProbe, Inventory
-from dlenv.host.os_release import OS_RELEASE_PATHS, parse_os_release
+from dlenv.host.os_release import OS_RELEASE_PATHS, OsRelease, parse_os_release
 from dlenv.host.parse.engines import parse_docker_info, parse_podman_info
 from dlenv.host.parse.kernel import SECURE_BOOT_VAR, parse_secure_boot, parse_selinux_enforce
 from dlenv.host.parse.nvidia import (
+    DriverModule,
     PciDevice,
     classify_smi_failure,
     merge_smi,
@@ -25,6 +27,7 @@ from dlenv.host.parse.nvidia import (
 )
 from dlenv.host.parse.toolkit import (
     CdiSpec,
+    ToolkitConfig,
     parse_cdi_spec,
     parse_ctk_version,
     parse_toolkit_config,
@@ -75,12 +78,12 @@ def collect(reader: HostReader) -> Inventory:
 
     engines = (_docker(reader, out["docker"]), _podman(reader, out["podman"]))
     module_signer = None
-    if files["secure_boot"] and "nvidia" not in files["modules"]:
+    if files.secure_boot and "nvidia" not in files.modules:
         signer = reader.run("modinfo", "-F", "signer", "nvidia")
         if signer is not None and signer.returncode == 0:
             module_signer = signer.stdout.strip()
     return Inventory(
-        os=files["os"],
+        os=files.os,
         arch=_first_line(out["arch"]),
         kernel=(reader.read_text("/proc/sys/kernel/osrelease") or "").strip() or None,
         pci_gpus=_pci_gpus(reader),
@@ -88,24 +91,34 @@ def collect(reader: HostReader) -> Inventory:
         smi=smi_report,
         smi_failure=smi_failure,
         smi_output=smi_output,
-        driver_module=files["driver_module"],
-        modules=files["modules"],
-        secure_boot=files["secure_boot"],
+        driver_module=files.driver_module,
+        modules=files.modules,
+        secure_boot=files.secure_boot,
         module_signer=module_signer,
-        selinux=files["selinux"],
+        selinux=files.selinux,
         ctk_version=parse_ctk_version(out["ctk"].stdout) if out["ctk"] else None,
-        toolkit_config=files["toolkit_config"],
+        toolkit_config=files.toolkit_config,
         cdi_specs=_cdi_specs(reader),
         oci_hooks=tuple(p for p in OCI_HOOK_PATHS if reader.read_bytes(p) is not None),
         engines=engines,
         user=_first_line(out["user"]),
-        groups=tuple((out["groups"].stdout.split() if out["groups"] else [])),
-        shm=reader.disk("/dev/shm"),
+        groups=tuple(out["groups"].stdout.split() if out["groups"] else []),
+        shm=reader.disk("/dev/shm"),  # noqa: S108 (reads its size; writes nothing)
         cgroup_hybrid=reader.listdir("/sys/fs/cgroup/unified") is not None,
     )
 
 
-def _read_files(reader: HostReader) -> dict[str, object]:
+@dataclass(frozen=True)
+class _FileFacts:
+    os: OsRelease | None
+    driver_module: DriverModule | None
+    modules: frozenset[str]
+    secure_boot: bool | None
+    selinux: str
+    toolkit_config: ToolkitConfig | None
+
+
+def _read_files(reader: HostReader) -> _FileFacts:
     os_release = None
     for relative in OS_RELEASE_PATHS:
         text = reader.read_text("/" + relative)
@@ -115,16 +128,16 @@ def _read_files(reader: HostReader) -> dict[str, object]:
     version = reader.read_text("/proc/driver/nvidia/version")
     modules = reader.read_text("/proc/modules")
     config = reader.read_text(TOOLKIT_CONFIG)
-    return {
-        "os": os_release,
-        "driver_module": parse_driver_version_file(version) if version else None,
-        "modules": parse_proc_modules(modules) if modules else frozenset(),
-        "secure_boot": parse_secure_boot(
+    return _FileFacts(
+        os=os_release,
+        driver_module=parse_driver_version_file(version) if version else None,
+        modules=parse_proc_modules(modules) if modules else frozenset(),
+        secure_boot=parse_secure_boot(
             reader.read_bytes(f"/sys/firmware/efi/efivars/{SECURE_BOOT_VAR}")
         ),
-        "selinux": parse_selinux_enforce(reader.read_text("/sys/fs/selinux/enforce")),
-        "toolkit_config": parse_toolkit_config(config) if config else None,
-    }
+        selinux=parse_selinux_enforce(reader.read_text("/sys/fs/selinux/enforce")),
+        toolkit_config=parse_toolkit_config(config) if config else None,
+    )
 
 
 def _first_line(record: CommandRecord | None) -> str | None:

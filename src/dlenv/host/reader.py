@@ -76,7 +76,7 @@ class HostReader:
             names = self._listings[path]
         else:
             try:
-                names = sorted(os.listdir(self._host_path(path)))
+                names = sorted(p.name for p in self._host_path(path).iterdir())
             except OSError:
                 names = None
         with self._lock:
@@ -101,7 +101,9 @@ class HostReader:
             return None
         try:
             result = self.runner.run(Command.of(*argv), timeout=COMMAND_TIMEOUT_S)
-            record = CommandRecord(argv, result.returncode, redact(result.stdout), redact(result.stderr))
+            record = CommandRecord(
+                argv, result.returncode, redact(result.stdout), redact(result.stderr)
+            )
         except DlenvError as error:  # timeout, or vanished between which() and run()
             record = CommandRecord(argv, 124, "", error.message)
         with self._lock:
@@ -120,7 +122,9 @@ def _statvfs(path: Path) -> DiskUsage | None:
 class ReplayRunner:
     """A runner that answers from recorded command outputs; nothing runs."""
 
-    def __init__(self, programs: dict[str, str | None], commands: dict[tuple[str, ...], CommandRecord]):
+    def __init__(
+        self, programs: dict[str, str | None], commands: dict[tuple[str, ...], CommandRecord]
+    ):
         self.programs = programs
         self.commands = commands
 
@@ -136,6 +140,9 @@ class ReplayRunner:
         for line in result.stdout.splitlines():
             on_line(line)
         return result
+
+    def interactive(self, command: Command) -> int:
+        return self.run(command).returncode
 
     def which(self, program: str) -> str | None:
         return self.programs.get(program)
@@ -155,9 +162,11 @@ def replay_reader(bundle_dir: Path) -> HostReader:
     root = bundle_dir / ROOT_DIR
 
     def recorded_disk(path: Path) -> DiskUsage | None:
-        return disk.get("/" + str(path.relative_to(root)).lstrip("."), None) if path.is_relative_to(
-            root
-        ) else None
+        return (
+            disk.get("/" + str(path.relative_to(root)).lstrip("."))
+            if path.is_relative_to(root)
+            else None
+        )
 
     return HostReader(
         root=root,
@@ -169,9 +178,12 @@ def replay_reader(bundle_dir: Path) -> HostReader:
 
 def _command_record(bundle_dir: Path, entry: dict[str, Any]) -> CommandRecord:
     """Fixtures may point stdout/stderr at a captured file instead of inlining it."""
+
     def text(key: str) -> str:
         if f"{key}_file" in entry:
-            return (bundle_dir / entry[f"{key}_file"]).read_text(encoding="utf-8")
+            return (bundle_dir / str(entry[f"{key}_file"])).read_text(encoding="utf-8")
         return str(entry.get(key, ""))
 
-    return CommandRecord(tuple(entry["argv"]), int(entry.get("returncode", 0)), text("stdout"), text("stderr"))
+    return CommandRecord(
+        tuple(entry["argv"]), int(entry.get("returncode", 0)), text("stdout"), text("stderr")
+    )

@@ -32,8 +32,14 @@ def recommend(inv: Inventory, gpus: list[HostGpu], knowledge: Knowledge) -> Reco
     reasons = []
     usable = [e.name for e in inv.engines if e.ok]
     engine = "podman" if "podman" in usable else ("docker" if usable else "auto")
-    reasons.append(f"engine {engine}: " + (f"answers on this host ({', '.join(usable)} found)"
-                                           if usable else "no engine answers yet"))
+    reasons.append(
+        f"engine {engine}: "
+        + (
+            f"answers on this host ({', '.join(usable)} found)"
+            if usable
+            else "no engine answers yet"
+        )
+    )
     if not gpus:
         reasons.append("profile cpu: no NVIDIA GPU found")
         return Recommendation("cpu", engine, "auto", reasons=tuple(reasons))
@@ -63,7 +69,7 @@ def best_cuda(driver: str | None, gpus: list[HostGpu], arch: str | None) -> str 
 
 
 def spec_text(rec: Recommendation) -> str:
-    """The default spec with the recommendation applied; raises SpecError if it does not validate."""
+    """The default spec with the recommendation applied; SpecError if it does not validate."""
     doc = tomlkit.parse(default_spec_text())
     doc["name"] = rec.name
     doc["profile"] = rec.profile

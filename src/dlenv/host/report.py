@@ -10,8 +10,11 @@ from rich.table import Table
 
 from dlenv.host.findings import Finding, Group, Severity
 
-_MARK = {Severity.OK: "[green]✓[/green]", Severity.WARN: "[yellow]![/yellow]",
-         Severity.FAIL: "[bold red]✗[/bold red]"}
+_MARK = {
+    Severity.OK: "[green]✓[/green]",
+    Severity.WARN: "[yellow]![/yellow]",
+    Severity.FAIL: "[bold red]✗[/bold red]",
+}
 
 
 def render(findings: list[Finding], console: Console, *, verbose: bool = False) -> None:

@@ -94,7 +94,11 @@ def extract_bundle(bundle: Path, into: Path) -> Path:
         with tarfile.open(bundle, mode="r:*") as tar:
             for member in tar.getmembers():
                 name = PurePosixPath(member.name)
-                if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
+                if (
+                    name.is_absolute()
+                    or ".." in name.parts
+                    or not (member.isfile() or member.isdir())
+                ):
                     raise UsageError(f"{bundle}: unsafe entry {member.name!r} in support bundle")
             tar.extractall(into, filter="data")
     except (tarfile.TarError, OSError) as exc:

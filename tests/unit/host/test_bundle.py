@@ -41,7 +41,9 @@ def test_bundle_bytes_are_deterministic(tmp_path: Path):
     assert (tmp_path / "a.tgz").read_bytes() == (tmp_path / "b.tgz").read_bytes()
 
 
-def test_bundle_holds_no_environment_and_no_url_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_bundle_holds_no_environment_and_no_url_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("DLENV_TEST_SECRET", "hunter2-token")
     reader = HostReader()
     collect(reader)
@@ -50,7 +52,10 @@ def test_bundle_holds_no_environment_and_no_url_credentials(tmp_path: Path, monk
     with tarfile.open(bundle) as tar:
         blob = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())  # type: ignore[union-attr]
     assert b"hunter2-token" not in blob
-    assert redact('"HttpProxy":"http://bob:s3cret@proxy:3128"') == '"HttpProxy":"http://***:***@proxy:3128"'
+    assert (
+        redact('"HttpProxy":"http://bob:s3cret@proxy:3128"')
+        == '"HttpProxy":"http://***:***@proxy:3128"'
+    )
 
 
 def test_unsafe_or_foreign_bundles_are_refused(tmp_path: Path):
@@ -65,5 +70,5 @@ def test_unsafe_or_foreign_bundles_are_refused(tmp_path: Path):
     not_tar.write_text("hello")
     with pytest.raises(UsageError, match="not a dlenv support bundle"):
         extract_bundle(not_tar, tmp_path / "out2")
-    with pytest.raises(UsageError, match="no manifest.json"):
+    with pytest.raises(UsageError, match=r"no manifest\.json"):
         replay_reader(tmp_path)

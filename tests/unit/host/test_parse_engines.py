@@ -42,7 +42,9 @@ def test_podman_info_rootful_and_rootless():
     assert rootful.graph_root == "/var/lib/containers/storage"
     rootless = parse_podman_info(text("podman-info/rootless-debian12-ci.json"))
     assert rootless is not None and rootless.rootless
-    assert rootless.graph_root is not None and rootless.graph_root.endswith(".local/share/containers/storage")
+    assert rootless.graph_root is not None and rootless.graph_root.endswith(
+        ".local/share/containers/storage"
+    )
     assert parse_podman_info("Error: something") is None
 
 
@@ -61,7 +63,9 @@ def test_cdi_specs_yaml_and_json():
 def test_toolkit_version_and_config():
     assert parse_ctk_version("NVIDIA Container Toolkit CLI version 1.17.8\ncommit: abc") == "1.17.8"
     assert parse_ctk_version("nonsense") is None
-    config = parse_toolkit_config('[nvidia-container-cli]\nno-cgroups = true\n[nvidia-container-runtime]\nmode = "cdi"\n')
+    config = parse_toolkit_config(
+        '[nvidia-container-cli]\nno-cgroups = true\n[nvidia-container-runtime]\nmode = "cdi"\n'
+    )
     assert config is not None and config.no_cgroups and config.mode == "cdi"
     assert parse_toolkit_config("[broken") is None
 
@@ -75,8 +79,11 @@ def test_kernel_facts():
 
 
 def test_sandbox_podman_errors_are_recognised():
-    crun = "Error: OCI runtime error: crun: cgroups in hybrid mode not supported, drop all controllers from cgroupv2"
-    rlimit = "Error: crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted: OCI permission denied"
+    # The two messages named in shared/reference/real-engines-here.md, inside a typical error line.
+    crun = "Error: OCI runtime error: crun: cgroups in hybrid mode not supported"
+    rlimit = (
+        "Error: crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted: OCI permission denied"
+    )
     assert [k.id for k in match_known_errors(crun)] == ["podman.crun_hybrid_cgroups"]
     assert [k.id for k in match_known_errors(rlimit)] == ["podman.setrlimit"]
     assert match_known_errors("all good") == []

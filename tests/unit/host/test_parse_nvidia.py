@@ -1,4 +1,4 @@
-"""nvidia-smi, /proc/driver/nvidia/version and lspci parsers on real captures (../../fixtures/captured)."""
+"""nvidia-smi, /proc/driver/nvidia/version and lspci parsers on real captures."""
 
 from pathlib import Path
 
@@ -78,7 +78,10 @@ def test_driver_version_file_flavours():
     open_ = parse_driver_version_file(text("driver-version/open-565.57.01.txt"))
     assert open_ is not None and (open_.version, open_.flavor) == ("565.57.01", ModuleFlavor.OPEN)
     prop = parse_driver_version_file(text("driver-version/proprietary-590.48.01.txt"))
-    assert prop is not None and (prop.version, prop.flavor) == ("590.48.01", ModuleFlavor.PROPRIETARY)
+    assert prop is not None and (prop.version, prop.flavor) == (
+        "590.48.01",
+        ModuleFlavor.PROPRIETARY,
+    )
     old = parse_driver_version_file(text("driver-version/proprietary-440.82.txt"))
     assert old is not None and old.version == "440.82"
     assert parse_driver_version_file("garbage") is None

@@ -37,6 +37,8 @@ def test_scenario_findings(scenario: Path):
 def test_fixes_name_setup_steps_or_commands():
     scenario = HOSTS / "nouveau-loaded"
     spec, source = load_spec(None)
-    findings = {f.id: f for f in diagnose(collect(replay_reader(scenario)), spec, source, load_knowledge())}
+    findings = {
+        f.id: f for f in diagnose(collect(replay_reader(scenario)), spec, source, load_knowledge())
+    }
     assert "dlenv setup --only driver" in findings["driver.nouveau"].fix
     assert "dlenv setup --only toolkit" in findings["toolkit.missing"].fix

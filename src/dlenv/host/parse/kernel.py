@@ -24,7 +24,7 @@ def parse_selinux_enforce(text: str | None) -> str:
 
 
 def parse_mem_size(text: str) -> int | None:
-    """"8g", "512m", "65536k", "1024" (bytes) -> bytes, as Docker/Podman read --shm-size."""
+    """ "8g", "512m", "65536k", "1024" (bytes) -> bytes, as Docker/Podman read --shm-size."""
     match = re.fullmatch(r"\s*(\d+)\s*([kmgKMG]?)[bB]?\s*", text)
     if not match:
         return None

@@ -160,7 +160,9 @@ class DriverModule:
     flavor: ModuleFlavor
 
 
-_NVRM = re.compile(r"NVRM version: NVIDIA UNIX (Open )?.*?Kernel Module(?: for \S+)?\s+([0-9][0-9.]+)")
+_NVRM = re.compile(
+    r"NVRM version: NVIDIA UNIX (Open )?.*?Kernel Module(?: for \S+)?\s+([0-9][0-9.]+)"
+)
 
 
 def parse_driver_version_file(text: str) -> DriverModule | None:
@@ -194,7 +196,8 @@ _LSPCI = re.compile(
 
 
 def parse_lspci_nn(text: str) -> list[PciDevice]:
-    """`lspci -nn` lines: `01:00.0 VGA compatible controller [0300]: NVIDIA ... [10de:2684] (rev a1)`."""
+    """`lspci -nn` lines, e.g.
+    `01:00.0 VGA compatible controller [0300]: NVIDIA ... [10de:2684] (rev a1)`."""
     devices = []
     for line in text.splitlines():
         match = _LSPCI.match(line.strip())

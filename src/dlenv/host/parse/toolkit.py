@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -12,7 +13,7 @@ _CTK_VERSION = re.compile(r"version\s+v?([0-9]+\.[0-9]+\.[0-9]+\S*)", re.IGNOREC
 
 
 def parse_ctk_version(text: str) -> str | None:
-    """"NVIDIA Container Toolkit CLI version 1.17.8\\ncommit: ..." -> "1.17.8"."""
+    """ "NVIDIA Container Toolkit CLI version 1.17.8\\ncommit: ..." -> "1.17.8"."""
     match = _CTK_VERSION.search(text)
     return match[1] if match else None
 
@@ -57,9 +58,7 @@ def parse_cdi_spec(path: str, text: str) -> CdiSpec:
         return CdiSpec(path, None, (), (), error=f"not valid YAML/JSON: {exc}")
     if not isinstance(data, dict):
         return CdiSpec(path, None, (), (), error="not a CDI spec (no mapping at the top)")
-    devices = tuple(
-        str(d.get("name")) for d in data.get("devices") or [] if isinstance(d, dict)
-    )
+    devices = tuple(str(d.get("name")) for d in data.get("devices") or [] if isinstance(d, dict))
     versions: set[str] = set()
     for edits in _all_edits(data):
         for mount in edits.get("mounts") or []:
@@ -71,9 +70,11 @@ def parse_cdi_spec(path: str, text: str) -> CdiSpec:
     return CdiSpec(path, str(kind) if kind else None, devices, tuple(sorted(versions)))
 
 
-def _all_edits(data: dict[str, object]) -> list[dict[str, object]]:
+def _all_edits(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spec-wide containerEdits and each device's."""
     edits = [data.get("containerEdits")]
-    for device in data.get("devices") or []:  # type: ignore[attr-defined]
+    devices = data.get("devices")
+    for device in devices if isinstance(devices, list) else []:
         if isinstance(device, dict):
             edits.append(device.get("containerEdits"))
     return [e for e in edits if isinstance(e, dict)]

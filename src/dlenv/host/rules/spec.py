@@ -36,7 +36,9 @@ IMAGE_GB = {"base": 4.5, "torch": 10.2, "rapids": 16.6, "cpu": 3.0}
 MIN_SHM = GIB
 
 
-def resolve_for_host(spec: Spec, inv: Inventory, gpus: list[HostGpu]) -> tuple[ResolvedEnv | None, Finding | None]:
+def resolve_for_host(
+    spec: Spec, inv: Inventory, gpus: list[HostGpu]
+) -> tuple[ResolvedEnv | None, Finding | None]:
     """Resolve with the host's facts. When nothing fits, resolve the spec alone, so the checks
     below can say which rule the host breaks; the resolver's own reasons come back as a finding."""
     facts = HostFacts(
@@ -47,8 +49,13 @@ def resolve_for_host(spec: Spec, inv: Inventory, gpus: list[HostGpu]) -> tuple[R
     try:
         return resolve(spec, facts), None
     except DlenvError as error:
-        problem = fail("spec.unresolvable", S, f"the spec does not fit this host: {error.message}",
-                       error.details or "", fix=error.hint or "")
+        problem = fail(
+            "spec.unresolvable",
+            S,
+            f"the spec does not fit this host: {error.message}",
+            error.details or "",
+            fix=error.hint or "",
+        )
     try:
         return resolve(spec, HostFacts(arch=facts.arch)), problem
     except DlenvError:
@@ -67,12 +74,16 @@ def spec_findings(
             found.extend(_rapids(env.cuda, inv.driver_version, gpus))
     shm = parse_mem_size(env.spec.run.shm_size)
     if shm is not None and shm < MIN_SHM:
-        found.append(warn(
-            "spec.shm_size", S, f"run.shm_size = {env.spec.run.shm_size!r} is below 1 GiB",
-            "PyTorch DataLoader workers crash with `Bus error` on a small /dev/shm "
-            "(pytorch/pytorch#5040, #16979).",
-            fix='set run.shm_size = "8g" in dlenv.toml',
-        ))
+        found.append(
+            warn(
+                "spec.shm_size",
+                S,
+                f"run.shm_size = {env.spec.run.shm_size!r} is below 1 GiB",
+                "PyTorch DataLoader workers crash with `Bus error` on a small /dev/shm "
+                "(pytorch/pytorch#5040, #16979).",
+                fix='set run.shm_size = "8g" in dlenv.toml',
+            )
+        )
     return found
 
 
@@ -91,26 +102,39 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
         return []
     best = knowledge.max_cuda_for_driver(driver)
     if vtuple(driver) < vtuple(floor.minor_compat):
-        return [fail(
-            "driver.too_old", S, f"driver {driver} is too old for CUDA {cuda} (needs {floor.minor_compat}+)",
-            "The image refuses to start: `unsatisfied condition: cuda>=...` / "
-            "`compatibility mode is UNAVAILABLE` (NVIDIA/nvidia-docker#1479, replicate/cog#1411).",
-            fix=f"`dlenv setup --only driver` (upgrade), or set image.cuda = \"{best}\" in dlenv.toml"
-            if best else "`dlenv setup --only driver` (upgrade)",
-        )]
+        return [
+            fail(
+                "driver.too_old",
+                S,
+                f"driver {driver} is too old for CUDA {cuda} (needs {floor.minor_compat}+)",
+                "The image refuses to start: `unsatisfied condition: cuda>=...` / "
+                "`compatibility mode is UNAVAILABLE` (NVIDIA/nvidia-docker#1479, "
+                "replicate/cog#1411).",
+                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}" '
+                    'in dlenv.toml'
+                if best
+                else "`dlenv setup --only driver` (upgrade)",
+            )
+        ]
     if vtuple(driver) < vtuple(floor.full):
-        return [warn(
-            "driver.minor_compat", S,
-            f"driver {driver} runs CUDA {cuda} only through minor-version compatibility",
-            f"Full CUDA {cuda} support needs driver {floor.full}+; PTX JIT of newer PTX and some "
-            "APIs are unavailable until then.",
-            fix=f"`dlenv setup --only driver` (upgrade), or set image.cuda = \"{best}\"" if best else "",
-        )]
+        return [
+            warn(
+                "driver.minor_compat",
+                S,
+                f"driver {driver} runs CUDA {cuda} only through minor-version compatibility",
+                f"Full CUDA {cuda} support needs driver {floor.full}+; PTX JIT of newer PTX "
+                "and some "
+                "APIs are unavailable until then.",
+                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}"'
+                if best
+                else "",
+            )
+        ]
     return [ok("driver.cuda", S, f"driver {driver} supports CUDA {cuda}")]
 
 
 def _runs(cc: str, sass: tuple[str, ...], ptx: tuple[str, ...]) -> bool:
-    major, minor = (vtuple(cc) + (0, 0))[:2]
+    major, minor = (*vtuple(cc), 0, 0)[:2]
     if any(vtuple(a)[0] == major and vtuple(a)[1] <= minor for a in sass):
         return True
     return any(vtuple(a) <= vtuple(cc) for a in ptx)
@@ -121,23 +145,33 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
     if cc is None or env.cuda is None:
         return []
     if not knowledge.cuda_supports_cc(env.cuda, cc):
-        return [fail(
-            "gpu.cuda_unsupported", S,
-            f"CUDA {env.cuda} cannot target GPU {gpu.index} ({gpu.name}, compute capability {cc})",
-            "CUDA 13 dropped Maxwell, Pascal and Volta; CUDA 12 dropped Kepler (compat-facts §2).",
-            fix='set image.cuda = "12.6" in dlenv.toml (the last CUDA with kernels for it)',
-        )]
+        return [
+            fail(
+                "gpu.cuda_unsupported",
+                S,
+                f"CUDA {env.cuda} cannot target GPU {gpu.index} ({gpu.name}, compute "
+                f"capability {cc})",
+                "CUDA 13 dropped Maxwell, Pascal and Volta; CUDA 12 dropped Kepler "
+                "(compat-facts §2).",
+                fix='set image.cuda = "12.6" in dlenv.toml (the last CUDA with kernels for it)',
+            )
+        ]
     arches = WHEEL_ARCHES.get(env.torch_variant or "")
     if arches and not _runs(cc, *arches):
-        return [fail(
-            "gpu.no_wheel_kernels", S,
-            f"torch {env.torch_variant} wheels have no kernels for GPU {gpu.index} "
-            f"({gpu.name}, compute capability {cc})",
-            "PyTorch would fail with `no kernel image is available for execution on the device` "
-            "(pytorch/pytorch#149845, #167244). Wheel architectures: " + ", ".join(arches[0]),
-            fix='set image.cuda = "12.6" (cu126 covers 5.0-9.0)' if vtuple(cc) < (7, 5)
-            else 'set image.cuda = "12.8" or newer (cu128+ covers Blackwell)',
-        )]
+        return [
+            fail(
+                "gpu.no_wheel_kernels",
+                S,
+                f"torch {env.torch_variant} wheels have no kernels for GPU {gpu.index} "
+                f"({gpu.name}, compute capability {cc})",
+                "PyTorch would fail with `no kernel image is available for execution on the "
+                "device` "
+                "(pytorch/pytorch#149845, #167244). Wheel architectures: " + ", ".join(arches[0]),
+                fix='set image.cuda = "12.6" (cu126 covers 5.0-9.0)'
+                if vtuple(cc) < (7, 5)
+                else 'set image.cuda = "12.8" or newer (cu128+ covers Blackwell)',
+            )
+        ]
     return []
 
 
@@ -149,16 +183,26 @@ def _rapids(cuda: str, driver: str | None, gpus: list[HostGpu]) -> list[Finding]
     found = []
     for gpu in gpus:
         if gpu.compute_capability and vtuple(gpu.compute_capability) < vtuple(min_cc):
-            found.append(fail(
-                "spec.rapids_gpu", S, f"RAPIDS on CUDA {cuda} needs compute capability {min_cc}+; "
-                f"GPU {gpu.index} has {gpu.compute_capability}",
-                "docs.rapids.ai/platform-support", fix='remove "rapids" from python.groups',
-            ))
+            found.append(
+                fail(
+                    "spec.rapids_gpu",
+                    S,
+                    f"RAPIDS on CUDA {cuda} needs compute capability {min_cc}+; "
+                    f"GPU {gpu.index} has {gpu.compute_capability}",
+                    "docs.rapids.ai/platform-support",
+                    fix='remove "rapids" from python.groups',
+                )
+            )
     if driver and vtuple(driver) < vtuple(min_driver):
-        found.append(fail(
-            "spec.rapids_driver", S, f"RAPIDS on CUDA {cuda} needs driver {min_driver}+; host has {driver}",
-            "docs.rapids.ai/platform-support", fix="`dlenv setup --only driver` (upgrade)",
-        ))
+        found.append(
+            fail(
+                "spec.rapids_driver",
+                S,
+                f"RAPIDS on CUDA {cuda} needs driver {min_driver}+; host has {driver}",
+                "docs.rapids.ai/platform-support",
+                fix="`dlenv setup --only driver` (upgrade)",
+            )
+        )
     return found
 
 
@@ -178,21 +222,41 @@ def resource_findings(inv: Inventory, env: ResolvedEnv | None) -> list[Finding]:
             continue
         free_gb = engine.disk.free / 1e9
         text = f"{engine.name} image storage {engine.storage}: {free_gb:.0f} GB free"
-        detail = (f"The image is about {need_gb:g} GB compressed; pulling and unpacking it needs "
-                  "about twice that.")
+        detail = (
+            f"The image is about {need_gb:g} GB compressed; pulling and unpacking it needs "
+            "about twice that."
+        )
         if free_gb < need_gb:
-            found.append(fail("disk.space", R, f"{text}; the image needs about {need_gb:g} GB",
-                              detail, fix=f"free space on {engine.storage}: `{engine.name} system prune`"))
+            found.append(
+                fail(
+                    "disk.space",
+                    R,
+                    f"{text}; the image needs about {need_gb:g} GB",
+                    detail,
+                    fix=f"free space on {engine.storage}: `{engine.name} system prune`",
+                )
+            )
         elif free_gb < 2 * need_gb:
-            found.append(warn("disk.space", R, f"{text}; tight for a {need_gb:g} GB image", detail,
-                              fix=f"free space on {engine.storage}: `{engine.name} system prune`"))
+            found.append(
+                warn(
+                    "disk.space",
+                    R,
+                    f"{text}; tight for a {need_gb:g} GB image",
+                    detail,
+                    fix=f"free space on {engine.storage}: `{engine.name} system prune`",
+                )
+            )
         else:
             found.append(ok("disk.space", R, text))
     if inv.shm is not None and inv.shm.total < MIN_SHM:
-        found.append(warn(
-            "shm.host", R, f"host /dev/shm is {inv.shm.total // 2**20} MiB",
-            "Containers sharing the host IPC namespace (--ipc=host) get this size; DataLoader "
-            "workers need more (pytorch/pytorch#5040).",
-            fix="`sudo mount -o remount,size=8G /dev/shm` (and set it in /etc/fstab)",
-        ))
+        found.append(
+            warn(
+                "shm.host",
+                R,
+                f"host /dev/shm is {inv.shm.total // 2**20} MiB",
+                "Containers sharing the host IPC namespace (--ipc=host) get this size; DataLoader "
+                "workers need more (pytorch/pytorch#5040).",
+                fix="`sudo mount -o remount,size=8G /dev/shm` (and set it in /etc/fstab)",
+            )
+        )
     return found
