@@ -61,7 +61,7 @@ CASES = [
     ),
     Case(
         "datacenter-mentions-forward-compat", '[image]\ncuda = "13.0"', ("NVIDIA A100-SXM4-80GB",),
-        "570.124.06", reason="install cuda-compat-13-0",
+        "570.124.06", reason="install cuda-compat-13-<minor>",
     ),
     Case(
         "kepler-dropped-by-12", '[image]\ncuda = "12.8"', ("Tesla K80",), "470.82.01",

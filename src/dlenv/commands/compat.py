@@ -120,7 +120,8 @@ def answer_for(k: Knowledge, request: Request) -> dict[str, Any]:
     """The verdict on the request as asked, plus the best combination for the same host."""
     verdict = choose(k, request)
     best = verdict
-    if not verdict.compatible and (request.cuda != "auto" or request.torch != "auto"):
+    widened = not verdict.compatible and (request.cuda != "auto" or request.torch != "auto")
+    if widened:
         best = choose(k, replace(request, cuda="auto", torch="auto"))
     return {
         "compatible": verdict.compatible,
@@ -128,7 +129,8 @@ def answer_for(k: Knowledge, request: Request) -> dict[str, Any]:
         "warnings": list(verdict.choice.warnings) if verdict.choice else [],
         "query": _query(request),
         "recommendation": _combination(k, best.choice) if best.choice else None,
-        "recommendation_reasons": [] if best.choice else list(best.reasons),
+        # Why even the best choice fails, when that differs from the reasons above.
+        "recommendation_reasons": list(best.reasons) if widened else [],
     }
 
 
@@ -177,7 +179,7 @@ def _print(answer: dict[str, Any]) -> None:
         out.print(f"  [yellow]warning:[/yellow] {warning}", highlight=False)
     best = answer["recommendation"]
     if best is None:
-        out.print("no combination works for this GPU and driver", markup=False)
+        out.print("no combination works for this GPU, driver and packages", markup=False)
         for reason in answer["recommendation_reasons"]:
             out.print(f"  - {reason}", markup=False)
         return

@@ -63,6 +63,12 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Reason:
+    rule: str  # "driver", "arch", "kernels", "group", "python", "availability"
+    text: str
+
+
+@dataclass(frozen=True)
 class Verdict:
     choice: Choice | None
     reasons: tuple[str, ...] = field(default=())
@@ -86,7 +92,7 @@ def choose(k: Knowledge, request: Request) -> Verdict:
         reason = f"CUDA {request.cuda} is not a release dlenv knows; use one of {known}"
         return Verdict(None, (reason,))
     working: list[Choice] = []
-    failures: list[list[str]] = []
+    failures: list[list[Reason]] = []
     for cuda in candidates:
         choice, reasons = _try_cuda(k, request, cuda)
         if choice:
@@ -104,12 +110,15 @@ def _rank(choice: Choice) -> tuple[bool, Version, Version]:
     return choice.stable, as_tuple(choice.cuda), torch
 
 
-def _summarise(failures: list[list[str]]) -> list[str]:
-    """One candidate's reasons when the user fixed the CUDA; else every distinct reason."""
+def _summarise(failures: list[list[Reason]]) -> list[str]:
+    """Distinct reasons over all candidates, newest CUDA first. Reasons are worded per CUDA
+    major, so ten 12.x candidates failing one rule read as one line; "no wheel for this CUDA"
+    lines are dropped when something more telling exists."""
+    flat = [reason for reasons in failures for reason in reasons]
+    telling = [r for r in flat if r.rule != "availability"] or flat
     seen: dict[str, None] = {}
-    for reasons in failures:
-        for reason in reasons:
-            seen.setdefault(reason, None)
+    for reason in telling:
+        seen.setdefault(reason.text, None)
     return list(seen) or ["no CUDA release fits this request"]
 
 
@@ -172,15 +181,15 @@ def _has_kernels(k: Knowledge, wheel: TorchWheel, gpu: Gpu) -> bool:
     return kernels is not None and runs_on(kernels, gpu.cc)
 
 
-def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None, list[str]]:
-    reasons: list[str] = []
+def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None, list[Reason]]:
+    reasons: list[Reason] = []
     warnings: list[str] = []
     minor_compat = False
     major = k.cuda.major(cuda)
     if request.driver is not None and major is not None:
         runs, minor_compat = k.cuda.runs_on_driver(cuda, request.driver)
         if not runs:
-            reasons.append(_driver_reason(k, request, cuda))
+            reasons.append(Reason("driver", _driver_reason(k, request, cuda)))
         elif minor_compat:
             floor = k.cuda.driver_floor(cuda)
             full = floor.full if floor else "?"
@@ -193,16 +202,18 @@ def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None,
             )
     for gpu in request.gpus:
         if not k.cuda.supports_cc(cuda, gpu.cc):
-            reasons.append(_arch_reason(k, cuda, gpu))
+            reasons.append(Reason("arch", _arch_reason(k, cuda, gpu)))
     image = k.images.newest(cuda)
     if image is None:
-        reasons.append(f"no nvidia/cuda image with cuDNN for CUDA {cuda}; choose another CUDA")
+        text = f"no nvidia/cuda image with cuDNN for CUDA {cuda}; choose another CUDA"
+        reasons.append(Reason("availability", text))
     groups, group_reasons = _groups(k, request, cuda)
     reasons += group_reasons
     wheel, stable, torch_reasons = _wheel(k, request, cuda)
-    reasons += torch_reasons
+    if not any(r.rule == "arch" for r in reasons):  # else "no kernels" only repeats it
+        reasons += torch_reasons
     if reasons or image is None:
-        return None, reasons
+        return None, reasons or torch_reasons
     choice = Choice(
         cuda=cuda,
         image=image,
@@ -219,16 +230,13 @@ def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None,
 def _driver_reason(k: Knowledge, request: Request, cuda: str) -> str:
     major = k.cuda.major(cuda)
     assert major is not None and request.driver is not None
-    newest = k.cuda.max_cuda_for_driver(request.driver)
-    fix = f"use CUDA {newest} or older" if newest else "use an older CUDA"
     text = (
         f"driver {_v(request.driver)} is below CUDA {major.major}.x's minimum "
-        f"{major.minor_compat_floor} (minor-version compatibility floor), so CUDA {cuda} "
-        f"cannot run; upgrade the driver to >= {major.minor_compat_floor}, or {fix}"
+        f"{major.minor_compat_floor} (its minor-version compatibility floor); upgrade the "
+        f"driver to >= {major.minor_compat_floor}, or use an older CUDA"
     )
     if request.gpus and all(_datacenter(k, g) for g in request.gpus):
-        cuda_major, cuda_minor = cuda.split(".")
-        package = k.forward_compat.package.format(major=cuda_major, minor=cuda_minor)
+        package = k.forward_compat.package.format(major=major.major, minor="<minor>")
         text += f" (data-center GPUs can also use forward compatibility: install {package})"
     return text
 
@@ -244,7 +252,7 @@ def _arch_reason(k: Knowledge, cuda: str, gpu: Gpu) -> str:
     if not supported:
         return f"{gpu.label} is not supported by any CUDA dlenv knows; use a newer GPU"
     if as_tuple(supported[0]) > as_tuple(cuda):
-        return f"{gpu.label} is not supported by CUDA {cuda}; use CUDA {supported[0]} or newer"
+        return f"{gpu.label} needs CUDA {supported[0]} or newer (and a driver that runs it)"
     newest = supported[-1]
     return (
         f"{gpu.label} is not supported by CUDA {major}; use CUDA {xy(newest).split('.')[0]}.x "
@@ -252,41 +260,49 @@ def _arch_reason(k: Knowledge, cuda: str, gpu: Gpu) -> str:
     )
 
 
-def _groups(k: Knowledge, request: Request, cuda: str) -> tuple[list[PackageGroup], list[str]]:
+def _groups(
+    k: Knowledge, request: Request, cuda: str
+) -> tuple[list[PackageGroup], list[Reason]]:
     chosen: list[PackageGroup] = []
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     major = cuda.split(".", maxsplit=1)[0]
     for name in request.groups:
         title = GROUP_TITLES.get(name, name)
         build = k.packages.for_cuda(name, cuda)
         if build is None:
-            reasons.append(f"{title} has no build for CUDA {major}.x; choose another CUDA")
+            text = f"{title} has no build for CUDA {major}.x; choose another CUDA"
+            reasons.append(Reason("availability", text))
             continue
         if request.driver is not None and build.driver_min and request.driver < as_tuple(
             build.driver_min
         ):
-            reasons.append(
+            reasons.append(Reason(
+                "group",
                 f"{title} for CUDA {major}.x needs driver >= {build.driver_min}; "
-                f"upgrade the driver or choose an older CUDA"
-            )
+                f"upgrade the driver or choose an older CUDA",
+            ))
         for gpu in request.gpus:
             if build.min_cc and as_tuple(gpu.cc) < as_tuple(build.min_cc):
-                reasons.append(
+                reasons.append(Reason(
+                    "group",
                     f"{title} for CUDA {major}.x needs compute capability >= {build.min_cc}; "
-                    f"{gpu.label} is below it; use CUDA 12 or a newer GPU"
-                )
+                    f"{gpu.label} is below it; use an older CUDA major or a newer GPU",
+                ))
         if request.python and not (
             as_tuple(build.python_min) <= as_tuple(request.python) <= as_tuple(build.python_max)
         ):
-            reasons.append(
+            reasons.append(Reason(
+                "python",
                 f"{title} supports Python {build.python_min}-{build.python_max}, not "
-                f"{request.python}; set python.version within that range"
-            )
+                f"{request.python}; set python.version within that range",
+            ))
         chosen.append(build)
     return chosen, reasons
 
 
-def _wheel(k: Knowledge, request: Request, cuda: str) -> tuple[TorchWheel | None, bool, list[str]]:
+def _wheel(
+    k: Knowledge, request: Request, cuda: str
+) -> tuple[TorchWheel | None, bool, list[Reason]]:
     if request.torch is None:
         return None, True, []
     variant = "cu" + cuda.replace(".", "")
@@ -295,20 +311,23 @@ def _wheel(k: Knowledge, request: Request, cuda: str) -> tuple[TorchWheel | None
         wheels = [w for w in wheels if w.minor == request.torch]
     label = f"torch {request.torch}" if request.torch != "auto" else "PyTorch"
     if not wheels:
-        return None, False, [f"{label} has no {variant} wheel; choose another CUDA"]
+        return None, False, [Reason("availability", f"{label} has no {variant} wheel")]
     if request.python:
         fitting = [w for w in wheels if request.python in w.pythons]
         if not fitting:
             pythons = sorted({p for w in wheels for p in w.pythons}, key=as_tuple)
-            return None, False, [
+            return None, False, [Reason(
+                "python",
                 f"{label} {variant} wheels are for Python {pythons[0]}-{pythons[-1]}, "
-                f"not {request.python}; set python.version within that range"
-            ]
+                f"not {request.python}; set python.version within that range",
+            )]
         wheels = fitting
     missing = [g for g in request.gpus if not any(_has_kernels(k, w, g) for w in wheels)]
     if missing:
         labels = ", ".join(g.label for g in missing)
-        return None, False, [f"{label} {variant} wheels have no kernels for {labels}"]
+        major = cuda.split(".", maxsplit=1)[0]
+        text = f"{label}'s CUDA {major}.x wheels have no kernels for {labels}"
+        return None, False, [Reason("kernels", text)]
     usable = [w for w in wheels if all(_has_kernels(k, w, g) for g in request.gpus)]
     best = max(usable, key=lambda w: (k.torch.is_stable(w), as_tuple(w.torch)))
     return best, k.torch.is_stable(best), []
