@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -73,6 +74,9 @@ class Running:
         )
         return dict(json.loads(done.stdout))
 
+    def cli_argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "dlenv", *args]
+
     def engine_cmd(self, *args: str) -> str:
         done = subprocess.run(
             [self.engine, *args], capture_output=True, text=True, env=self.cli.env, check=True
@@ -80,7 +84,7 @@ class Running:
         return done.stdout + done.stderr
 
 
-@pytest.fixture(scope="module", params=["podman"])
+@pytest.fixture(scope="module", params=["podman", "docker"])
 def running(
     request: pytest.FixtureRequest, cli_factory: Any, ssh_client: SshClient
 ) -> Iterator[Running]:
@@ -287,3 +291,20 @@ def test_missing_public_key_is_bad_input(running: Running, tmp_path: Path) -> No
     )
     assert done.returncode == 2
     assert "ssh-keygen" in done.stderr
+
+
+def test_logs_show_both_services(running: Running) -> None:
+    done = running.cli("logs", "--tail", "200")
+    output = done.stdout + done.stderr
+    assert "Server listening on" in output  # sshd
+    assert "Jupyter Server" in output
+
+
+def test_shell_runs_as_the_user_with_the_venv(running: Running) -> None:
+    done = subprocess.run(
+        [*running.cli_argv("shell")],
+        input="id -un; command -v python\n", capture_output=True, text=True,
+        env=running.cli.env, cwd=running.cli.cwd, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["dev", "/opt/venv/bin/python"]
