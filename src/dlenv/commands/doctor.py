@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dlenv.commands.options import JsonOption, SpecOption
 from dlenv.console import out, print_json, success
 from dlenv.errors import UsageError
-from dlenv.host.doctor import diagnose
-from dlenv.host.findings import exit_code
-from dlenv.host.probe import collect
-from dlenv.host.reader import HostReader, replay_reader
-from dlenv.host.report import render, to_json
-from dlenv.host.snapshot import extract_bundle, write_bundle
-from dlenv.knowledge import load_knowledge
-from dlenv.spec import load_spec
+
+if TYPE_CHECKING:
+    from dlenv.host.reader import HostReader  # noqa: PLC0415
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +40,15 @@ def doctor_command(
     ] = False,
 ) -> int:
     """Check the host for everything a GPU container needs; exit 1 when something fails."""
+    # Imported here (noqa PLC0415): other commands start without paying for probes and rules.
+    from dlenv.host.doctor import diagnose  # noqa: PLC0415
+    from dlenv.host.findings import exit_code  # noqa: PLC0415
+    from dlenv.host.probe import collect  # noqa: PLC0415
+    from dlenv.host.report import render, to_json  # noqa: PLC0415
+    from dlenv.host.snapshot import write_bundle  # noqa: PLC0415
+    from dlenv.knowledge import load_knowledge  # noqa: PLC0415
+    from dlenv.spec import load_spec  # noqa: PLC0415
+
     loaded, source = load_spec(spec, search_dir=Path.cwd())
     with tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as scratch:
         reader = _reader(replay, Path(scratch))
@@ -66,6 +70,9 @@ def doctor_command(
 
 
 def _reader(replay: Path | None, scratch: Path) -> HostReader:
+    from dlenv.host.reader import HostReader, replay_reader  # noqa: PLC0415
+    from dlenv.host.snapshot import extract_bundle  # noqa: PLC0415
+
     if replay is None:
         return HostReader()
     if replay.is_dir():

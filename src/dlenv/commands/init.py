@@ -7,18 +7,16 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dlenv.console import info, success
 from dlenv.errors import UsageError
-from dlenv.host.gpus import host_gpus
-from dlenv.host.probe import collect
-from dlenv.host.reader import HostReader
-from dlenv.host.recommend import Recommendation, recommend, spec_text
-from dlenv.knowledge import load_knowledge
 from dlenv.spec.model import OPTIONAL_GROUPS
+
+if TYPE_CHECKING:
+    from dlenv.host.recommend import Recommendation  # noqa: PLC0415
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +46,12 @@ def init_command(
     """Write dlenv.toml with values chosen for this host (GPUs, driver, engine)."""
     if path.exists() and not force:
         raise UsageError(f"{path} already exists", hint="Pass --force to overwrite it.")
+    from dlenv.host.gpus import host_gpus  # noqa: PLC0415
+    from dlenv.host.probe import collect  # noqa: PLC0415
+    from dlenv.host.reader import HostReader  # noqa: PLC0415
+    from dlenv.host.recommend import recommend, spec_text  # noqa: PLC0415
+    from dlenv.knowledge import load_knowledge  # noqa: PLC0415
+
     knowledge = load_knowledge()
     inventory = collect(HostReader())
     rec = recommend(inventory, host_gpus(inventory, knowledge), knowledge)

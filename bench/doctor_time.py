@@ -1,0 +1,91 @@
+"""Time `dlenv doctor` on this machine and write bench/RESULTS-doctor.md.
+
+Measures the whole command as a user runs it (a fresh process: interpreter start, imports,
+probes, report), and the phases in-process, so a slow run says where its time went.
+Run: python bench/doctor_time.py [runs]
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+HERE = Path(__file__).parent
+CI_DOCKER = "unix:///var/lib/dlenv-ci-docker/docker.sock"
+
+
+def wall(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def phases() -> dict[str, float]:
+    start = time.perf_counter()
+    from dlenv.host.doctor import diagnose
+    from dlenv.host.probe import collect
+    from dlenv.host.reader import HostReader
+    from dlenv.knowledge import load_knowledge
+    from dlenv.spec import load_spec
+
+    imported = time.perf_counter()
+    inventory = collect(HostReader())
+    collected = time.perf_counter()
+    spec, source = load_spec(None)
+    diagnose(inventory, spec, source, load_knowledge())
+    done = time.perf_counter()
+    return {
+        "import doctor modules": imported - start,
+        "probe (files + commands)": collected - imported,
+        "spec + knowledge + rules": done - collected,
+    }
+
+
+def main() -> None:
+    env = dict(os.environ)
+    if Path(CI_DOCKER.removeprefix("unix://")).exists():
+        env["DOCKER_HOST"] = CI_DOCKER
+    os.environ.update(env)
+    wall(["dlenv", "doctor"], env)  # warm the page cache once
+    cases = {
+        "dlenv doctor": ["dlenv", "doctor"],
+        "dlenv doctor --json": ["dlenv", "doctor", "--json"],
+        "dlenv --version (CLI start-up alone)": ["dlenv", "--version"],
+        "podman info --format json (slowest probe)": ["podman", "info", "--format", "json"],
+    }
+    rows = []
+    for name, argv in cases.items():
+        times = sorted(wall(argv, env) for _ in range(RUNS))
+        rows.append((name, statistics.median(times), times[0], times[-1]))
+    split = phases()
+    lines = [
+        "# dlenv doctor: time on the CI machine",
+        "",
+        f"Command: `python bench/doctor_time.py {RUNS}` ({RUNS} runs each, fresh process per run).",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"DOCKER_HOST={env.get('DOCKER_HOST', '(unset)')}. Other engineers' jobs share the CPUs, so "
+        "the max column is noisy.",
+        "",
+        "| what | median s | min s | max s |",
+        "|---|---|---|---|",
+        *[f"| {n} | {m:.3f} | {lo:.3f} | {hi:.3f} |" for n, m, lo, hi in rows],
+        "",
+        "In-process phases of one run:",
+        "",
+        "| phase | s |",
+        "|---|---|",
+        *[f"| {n} | {v:.3f} |" for n, v in split.items()],
+        "",
+    ]
+    (HERE / "RESULTS-doctor.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
