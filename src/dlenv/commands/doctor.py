@@ -13,7 +13,7 @@ from dlenv.console import out, print_json, success
 from dlenv.errors import UsageError
 
 if TYPE_CHECKING:
-    from dlenv.host.reader import HostReader  # noqa: PLC0415
+    from dlenv.host.reader import HostReader
 
 
 def register(app: typer.Typer) -> None:

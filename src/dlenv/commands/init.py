@@ -16,7 +16,7 @@ from dlenv.errors import UsageError
 from dlenv.spec.model import OPTIONAL_GROUPS
 
 if TYPE_CHECKING:
-    from dlenv.host.recommend import Recommendation  # noqa: PLC0415
+    from dlenv.host.recommend import Recommendation
 
 
 def register(app: typer.Typer) -> None:
