@@ -2,7 +2,9 @@
 container installs Podman from Debian's mirror; a second run finds every step done.
 
 Needs podman on the host and the base image `localhost/dlenv-test/debian:bookworm`
-(.ci/prepare-engines.sh); reaches deb.debian.org and PyPI from inside the container.
+(.ci/prepare-engines.sh); reaches deb.debian.org from inside the container. dlenv and its
+dependencies are built as wheels on the host (same Debian 12 / Python 3.11), so the container
+needs no PyPI access.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ REPO = Path(__file__).parents[2]
 
 INSIDE = r"""
 set -euo pipefail
+exec 2>&1  # one ordered stream: dlenv reports progress on stderr
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq python3 python3-venv >/dev/null
 python3 -m venv /venv
-/venv/bin/pip install -q /wheels/*.whl
+/venv/bin/pip install -q --no-index --find-links /wheels dlenv
 echo '=== first run'
 /venv/bin/dlenv setup --only engine --engine podman --yes
 dpkg-query -W -f='${Status} ${Version}\n' podman
@@ -40,7 +43,7 @@ def test_setup_installs_podman_then_finds_it_done(tmp_path: Path) -> None:
         pytest.skip(f"{IMAGE} missing: run .ci/prepare-engines.sh")
     wheels = tmp_path / "wheels"
     subprocess.run(
-        ["python3", "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        ["python3", "-m", "pip", "wheel", "-q", "-w", str(wheels), str(REPO)],
         check=True,
     )
     done = subprocess.run(
