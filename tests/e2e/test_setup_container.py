@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import require
+
 pytestmark = pytest.mark.e2e
 
 IMAGE = "localhost/dlenv-test/debian:bookworm"
@@ -37,10 +39,11 @@ echo '=== second run'
 
 
 def test_setup_installs_podman_then_finds_it_done(tmp_path: Path) -> None:
-    if shutil.which("podman") is None:
-        pytest.skip("podman not installed")
-    if subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode != 0:
-        pytest.skip(f"{IMAGE} missing: run .ci/prepare-engines.sh")
+    require(shutil.which("podman") is not None, "podman not installed")
+    require(
+        subprocess.run(["podman", "image", "exists", IMAGE], check=False).returncode == 0,
+        f"{IMAGE} missing: run .ci/prepare-engines.sh",
+    )
     wheels = tmp_path / "wheels"
     subprocess.run(
         ["python3", "-m", "pip", "wheel", "-q", "-w", str(wheels), str(REPO)],
