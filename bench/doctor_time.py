@@ -69,8 +69,9 @@ def main() -> None:
         "",
         f"Command: `python bench/doctor_time.py {RUNS}` ({RUNS} runs each, fresh process per run).",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        f"DOCKER_HOST={env.get('DOCKER_HOST', '(unset)')}. Other engineers' jobs share the CPUs, so "
-        "the max column is noisy.",
+        f"DOCKER_HOST={env.get('DOCKER_HOST', '(unset)')}. Load average at the end: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (other jobs share the CPUs; min is the "
+        "closest to an idle machine).",
         "",
         "| what | median s | min s | max s |",
         "|---|---|---|---|",
