@@ -1,3 +1,4 @@
+# ruff: noqa: PLC0415  (phases() imports inside the timer on purpose)
 """Time `dlenv doctor` on this machine and write bench/RESULTS-doctor.md.
 
 Measures the whole command as a user runs it (a fresh process: interpreter start, imports,
@@ -67,10 +68,13 @@ def main() -> None:
     lines = [
         "# dlenv doctor: time on the CI machine",
         "",
-        f"Command: `python bench/doctor_time.py {RUNS}` ({RUNS} runs each, fresh process per run).",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"Command: `python bench/doctor_time.py {RUNS}` "
+        f"({RUNS} runs each, fresh process per run).",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; "
         f"DOCKER_HOST={env.get('DOCKER_HOST', '(unset)')}. Load average at the end: "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (other jobs share the CPUs; min is the "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(other jobs share the CPUs; min is the "
         "closest to an idle machine).",
         "",
         "| what | median s | min s | max s |",
