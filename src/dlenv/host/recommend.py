@@ -68,9 +68,9 @@ def best_cuda(driver: str | None, gpus: list[HostGpu], arch: str | None) -> str 
         return None
 
 
-def spec_text(rec: Recommendation) -> str:
+def spec_text(rec: Recommendation, base: str | None = None) -> str:
     """The default spec with the recommendation applied; SpecError if it does not validate."""
-    doc = tomlkit.parse(default_spec_text())
+    doc = tomlkit.parse(base if base is not None else default_spec_text())
     doc["name"] = rec.name
     doc["profile"] = rec.profile
     doc["engine"] = rec.engine
