@@ -1,7 +1,8 @@
 """The command-line surface: parse, call a command, print, map errors to exit codes.
 
-Each verb lives in `dlenv.commands.<verb>` and registers itself on the app; this module owns
-only what is common to all of them.
+Each verb lives in `dlenv.commands.<verb>` and registers itself on a Typer app. Command modules
+are imported only when their command runs (see `LazyCommands`), so `dlenv --help` and
+`dlenv --version` do not pay for pydantic, Jinja2 or the knowledge tables.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import sys
 from importlib import import_module
 
 import typer
+from typer import _click
+from typer.core import TyperCommand, TyperGroup
 
 from dlenv import __version__
 from dlenv.console import report_error
@@ -26,6 +29,8 @@ COMMAND_MODULES = (
     "logs",
     "shell",
     "build",
+    "lock",
+    "push",
     "render",
     "spec",
     "setup",
@@ -35,8 +40,71 @@ COMMAND_MODULES = (
     "init",
 )
 
+# One line per command for `dlenv --help`, kept equal to the first line of each command's
+# docstring by tests/unit/test_cli.py. A command missing here still works: listing it imports it.
+SUMMARIES = {
+    "up": "Build the image if needed, start the environment, wait until SSH and Jupyter answer.",
+    "down": "Stop the environment; the workspace volume and SSH host keys stay for the next `up`.",
+    "status": "Show the environment's state, the ssh command and the Jupyter URL (with its token).",
+    "logs": "Print the environment's logs (sshd and JupyterLab).",
+    "shell": "Open a login shell in the running environment (the venv is on PATH).",
+    "build": "Build the environment's image (skipped when an identical one exists).",
+    "render": "Write the build context to a directory (byte-stable: same spec, same files).",
+    "spec": "Print the effective spec: dlenv.toml, or the embedded default when there is none.",
+    "lock": (
+        "Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."
+    ),
+    "setup": "Install the NVIDIA driver, Container Toolkit, Podman or Docker, and GPU access.",
+    "doctor": "Check the host for everything a GPU container needs; exit 1 when something fails.",
+    "compat": (
+        "Check a GPU / driver / CUDA / PyTorch / package combination and recommend one that works."
+    ),
+    "data": "Inspect and refresh dlenv's compatibility data.",
+    "init": "Write dlenv.toml with values chosen for this host (GPUs, driver, engine).",
+}
+
+
+def load_command(name: str) -> _click.Command:
+    """Import `dlenv.commands.<name>` and return its command as Click sees it."""
+    single = typer.Typer(
+        add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
+    )
+    import_module(f"dlenv.commands.{name}").register(single)
+    command = typer.main.get_command(single)
+    if isinstance(command, TyperGroup) and name in command.commands:
+        command = command.commands[name]  # a command group (`dlenv data ...`) added by name
+    command.name = name
+    return command
+
+
+class LazyCommands(TyperGroup):
+    """A group whose commands are imported on use; help listings use `SUMMARIES`."""
+
+    _resolving = False
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return None
+        if self._resolving or cmd_name not in SUMMARIES:
+            return load_command(cmd_name)
+        return TyperCommand(cmd_name, help=SUMMARIES[cmd_name])
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        self._resolving = True  # about to run it: load the real command
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            self._resolving = False
+
+
 app = typer.Typer(
     name="dlenv",
+    cls=LazyCommands,
     help="A GPU deep-learning dev environment in a container, reachable by SSH and JupyterLab.",
     no_args_is_help=True,
     add_completion=False,
@@ -58,10 +126,6 @@ def _root(
     ),
 ) -> None:
     """Bring up a secure deep-learning dev container: `dlenv up`."""
-
-
-for _module in COMMAND_MODULES:
-    import_module(f"dlenv.commands.{_module}").register(app)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -60,3 +60,24 @@ def test_user_error_exits_1_and_interrupt_130(monkeypatch: pytest.MonkeyPatch) -
     assert cli.run([]) == 1
     monkeypatch.setattr(cli, "app", interrupt)
     assert cli.run([]) == 130
+
+
+def test_help_summaries_match_the_commands() -> None:
+    # `dlenv --help` lists commands from cli.SUMMARIES without importing them; keep them true.
+    for name in cli.COMMAND_MODULES:
+        assert name in cli.SUMMARIES, f"add a one-line summary for {name!r} to cli.SUMMARIES"
+        command = cli.load_command(name)
+        first_line = (command.help or "").strip().splitlines()[0]
+        assert first_line == cli.SUMMARIES[name], name
+
+
+def test_root_help_imports_no_command_module(capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from dlenv import cli; cli.run(['--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('dlenv.commands.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -34,7 +34,10 @@ def build_command(
     ca_bundle: CaBundleOption = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild every layer."),
 ) -> None:
-    """Build the environment's image (skipped when an identical one exists, unless --no-cache)."""
+    """Build the environment's image (skipped when an identical one exists).
+
+    --no-cache rebuilds every layer.
+    """
     options = EnvOptions(
         spec_path=spec,
         name=name,

@@ -20,7 +20,7 @@ def down_command(
     name: NameOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Stop the environment. The workspace volume and SSH host keys are kept for the next `up`."""
+    """Stop the environment; the workspace volume and SSH host keys stay for the next `up`."""
     target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
     if target.container is None:
         info(f"{target.name} is not running; nothing to do")

@@ -36,7 +36,7 @@ def render_command(
         Path("dlenv-build"), "--out", help="Directory to write into.", file_okay=False
     ),
 ) -> None:
-    """Write the build context to a directory (byte-stable: the same spec gives the same files)."""
+    """Write the build context to a directory (byte-stable: same spec, same files)."""
     options = EnvOptions(
         spec_path=spec,
         name=name,

@@ -54,7 +54,7 @@ def up_command(
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds to wait for SSH and Jupyter."),
     as_json: JsonOption = False,
 ) -> None:
-    """Build the image if needed, start the environment and wait until SSH and Jupyter answer."""
+    """Build the image if needed, start the environment, wait until SSH and Jupyter answer."""
     options = EnvOptions(
         spec_path=spec,
         name=name,
