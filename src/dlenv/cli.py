@@ -54,6 +54,9 @@ SUMMARIES = {
     "lock": (
         "Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."
     ),
+    "push": (
+        "Push the built image (or its multi-platform manifest list) to REF; print REF@sha256:..."
+    ),
     "setup": "Install the NVIDIA driver, Container Toolkit, Podman or Docker, and GPU access.",
     "doctor": "Check the host for everything a GPU container needs; exit 1 when something fails.",
     "compat": (

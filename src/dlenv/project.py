@@ -16,6 +16,8 @@ from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags
 from dlenv.errors import UsageError
+from dlenv.lock import Lock
+from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.process import Runner
 from dlenv.render.context import BuildContext, RenderInput, render_context
 from dlenv.resolve import ResolvedEnv, resolve
@@ -92,6 +94,7 @@ class Project:
     identity: Identity
     ca_bundle: Path | None
     context: BuildContext
+    lock: Lock | None = None  # dlenv.lock beside the spec: the build installs its exact pins
 
     @property
     def name(self) -> str:
@@ -167,6 +170,7 @@ def open_project(options: EnvOptions, runner: Runner) -> Project:
             hint="Install Docker's buildx plugin (BuildKit), or use --engine podman.",
         )
     identity = invoking_identity()
+    lock = lock_for_build(lock_path(source, Path.cwd()), resolved)
     context = render_context(
         RenderInput(
             env=resolved,
@@ -175,6 +179,7 @@ def open_project(options: EnvOptions, runner: Runner) -> Project:
             gid=identity.gid,
             with_ca_bundle=ca_bundle is not None,
             source=source,
+            lock=lock,
         )
     )
     return Project(
@@ -187,6 +192,7 @@ def open_project(options: EnvOptions, runner: Runner) -> Project:
         identity=identity,
         ca_bundle=ca_bundle,
         context=context,
+        lock=lock,
     )
 
 

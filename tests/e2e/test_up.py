@@ -102,6 +102,18 @@ def running(
         capture_output=True,
         check=False,
     )
+    remove_test_images(engine, cli.env)
+
+
+def remove_test_images(engine: str, env: dict[str, str]) -> None:
+    """The images these tests built (each engine keeps its own store): leave none behind."""
+    listed = subprocess.run(
+        [engine, "images", "--format", "{{.Repository}}:{{.Tag}}"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    ours = [ref for ref in listed.stdout.split() if ref.startswith("localhost/dlenv/e2e-")]
+    if ours:
+        subprocess.run([engine, "rmi", "-f", *ours], env=env, capture_output=True, check=False)
 
 
 def http_status(url: str, token: str | None = None) -> int:

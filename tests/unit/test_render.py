@@ -100,9 +100,14 @@ def test_legacy_builder_gets_no_buildkit_syntax() -> None:
     assert "rm -rf /var/lib/apt/lists/*" in containerfile  # no cache mount: clean up in-layer
 
 
-def test_ca_bundle_needs_secret_mounts() -> None:
-    with pytest.raises(ValueError, match="secret mounts"):
-        render_context(RenderInput(resolve(Spec()), LEGACY, 1000, 1000, with_ca_bundle=True))
+def test_ca_bundle_without_secret_mounts_goes_through_the_relay() -> None:
+    # The legacy builder has no secrets: the CA stays on the host (dlenv.engine.relay).
+    files = render_context(RenderInput(resolve(Spec()), LEGACY, 1000, 1000, with_ca_bundle=True))
+    containerfile = files.files["Containerfile"]
+    assert "--mount=type=secret" not in containerfile
+    assert "/run/secrets" not in containerfile and "SSL_CERT_FILE" not in containerfile
+    assert "UV_DEFAULT_INDEX=http://pypi.org/simple" in containerfile
+    assert "--index-url http://download.pytorch.org/whl/" in containerfile
 
 
 def test_layers_go_from_heaviest_to_lightest() -> None:

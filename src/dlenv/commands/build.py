@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from dlenv.build_progress import BuildProgress
@@ -15,6 +17,8 @@ from dlenv.commands.options import (
     SpecOption,
 )
 from dlenv.console import info, out, success, warn
+from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
+from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.errors import DlenvError
 from dlenv.process import SubprocessRunner
 from dlenv.project import EnvOptions, Project, open_project
@@ -33,6 +37,12 @@ def build_command(
     engine: EngineOption = None,
     ca_bundle: CaBundleOption = None,
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild every layer."),
+    platform: str | None = typer.Option(
+        None,
+        "--platform",
+        help="Build a manifest list for these platforms, e.g. linux/amd64,linux/arm64 (podman; "
+        "foreign ones need QEMU emulation).",
+    ),
 ) -> None:
     """Build the environment's image (skipped when an identical one exists).
 
@@ -48,6 +58,9 @@ def build_command(
         ca_bundle=ca_bundle,
     )
     project = open_project(options, SubprocessRunner())
+    if platform is not None:
+        out.print(build_platforms(project, platform, no_cache=no_cache))
+        return
     if ensure_image(project, force=no_cache):
         success(f"built {project.image_tag}")
     else:
@@ -78,6 +91,32 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
             raise
     info(f"build finished in {progress.elapsed}; log: {project.state.build_log}")
     return True
+
+
+def build_platforms(project: Project, platforms_text: str, *, no_cache: bool = False) -> str:
+    """Build every platform into one manifest list (dlenv.engine.publish); returns its name."""
+    plan = plan_platforms(
+        parse_platforms(platforms_text), os.uname().machine, enabled_handlers()
+    )
+    if plan.emulated:
+        warn(f"{', '.join(plan.emulated)} will build under QEMU emulation: expect it to be slow")
+    project.state.ensure_directory()
+    project.context.write(project.state.context_dir)
+    info(f"building {', '.join(plan.platforms)} into {manifest_name(project.image_tag)}")
+    with BuildProgress(project.state.build_log) as progress:
+        try:
+            name = build_multiplatform(
+                project.engine.runner,
+                project.engine.name,
+                project.build_request(no_cache=no_cache),
+                plan.platforms,
+                progress.on_line,
+            )
+        except Exception as error:
+            _explain_build_failure(project, error)
+            raise
+    success(f"built the manifest list {name} in {progress.elapsed}")
+    return name
 
 
 def _explain_build_failure(project: Project, error: Exception) -> None:

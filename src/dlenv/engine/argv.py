@@ -29,6 +29,11 @@ def build_argv(
         argv += ["--build-arg", f"{key}={value}"]
     if request.ca_bundle is not None:
         argv += ["--secret", f"id={CA_SECRET_ID},src={request.ca_bundle}"]
+    if program == "docker":
+        # The legacy builder keeps a failed step's container unless told not to.
+        argv.append("--force-rm")
+    if request.network is not None:
+        argv += ["--network", request.network]
     if request.no_cache:
         argv.append("--no-cache")
     argv.append(str(request.context))

@@ -44,6 +44,10 @@ class BuildRequest:
     ca_bundle: Path | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)  # proxies only: never secrets
     no_cache: bool = False
+    # Hosts of the package indexes the Containerfile names (the legacy builder's relay allows
+    # only these); the network the build runs in ("host" for the relay), None for the default.
+    index_hosts: tuple[str, ...] = ()
+    network: str | None = None
 
 
 @dataclass(frozen=True)

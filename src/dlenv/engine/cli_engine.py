@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from dlenv.engine.argv import build_argv, run_argv
 from dlenv.engine.base import MANAGED_LABEL, BuildRequest, BuildStep, ContainerInfo, RunConfig
+from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
+from dlenv.engine.relay import serve_relay
 from dlenv.errors import BuildError, EngineError
 from dlenv.process import Command, CommandFailed, Result, Runner
 from dlenv.render.context import BuilderCaps
@@ -42,9 +45,19 @@ class EngineKind:
 
 
 class CliEngine:
-    def __init__(self, kind: EngineKind, runner: Runner):
+    def __init__(self, kind: EngineKind, runner: Runner, cdi_root: Path = Path("/")):
         self.kind = kind
         self.runner = runner
+        self._cdi_root = cdi_root
+        self._host: EngineHost | None = None
+
+    def host(self) -> EngineHost:
+        """The engine's facts that decide the run flags (rootless, GPU runtime, CDI), read once."""
+        if self._host is None:
+            json_format = "{{json .}}" if self.name == "docker" else "json"
+            result = self._run("info", "--format", json_format, check=False)
+            self._host = engine_host(self.name, result.stdout, read_cdi_specs(self._cdi_root))
+        return self._host
 
     @property
     def name(self) -> str:
@@ -81,6 +94,23 @@ class CliEngine:
         return dict(labels or {})
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
+        if request.ca_bundle is not None and not self.caps.secret_mounts:
+            # No build secrets: the CA stays on the host and a loopback relay fetches for the
+            # build (see dlenv.engine.relay). `--network host` lets the build reach 127.0.0.1.
+            with serve_relay(request.ca_bundle, request.index_hosts) as relay:
+                self._build(
+                    replace(
+                        request,
+                        ca_bundle=None,
+                        build_args={**request.build_args, **relay.build_args()},
+                        network="host",
+                    ),
+                    on_line,
+                )
+            return
+        self._build(request, on_line)
+
+    def _build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
         argv = build_argv(self.kind.program, request, buildkit_progress=self.kind.buildkit)
         env = (
             {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
@@ -91,6 +121,13 @@ class CliEngine:
                 f"the image build failed (exit {result.returncode})",
                 details="\n".join(result.stdout.splitlines()[-25:]),
             )
+
+    def images(self, repository: str) -> list[str]:
+        """The tags of one repository ("localhost/dlenv/NAME"), as full references."""
+        result = self._run("images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
+        return sorted(
+            ref for ref in result.stdout.split() if ref.rsplit(":", 1)[0] == repository
+        )
 
     def remove_image(self, ref: str) -> None:
         self._run("image", "rm", ref, check=False)
@@ -129,6 +166,13 @@ class CliEngine:
         )
         return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
 
+    def environments(self) -> list[ContainerInfo]:
+        """Every dlenv-made container on this engine, running or not."""
+        return [c for name in self.managed_containers() if (c := self.container(name))]
+
+    def restart(self, name: str, timeout: int = 10) -> None:
+        self._run("restart", "--time", str(timeout), name)
+
     def stop(self, name: str, timeout: int = 10) -> None:
         self._run("stop", "--time", str(timeout), name, check=False)
 
@@ -156,10 +200,12 @@ class CliEngine:
         flags = (["--interactive"] if stdin else []) + (["--tty"] if tty else [])
         return (self.kind.program, "exec", *flags, "--user", user, name, *command)
 
-    def exec(self, name: str, command: tuple[str, ...], *, user: str) -> Result:
-        return self.runner.run(
-            Command(self.exec_argv(name, command, user=user, stdin=False, tty=False))
-        )
+    def exec(
+        self, name: str, command: tuple[str, ...], *, user: str, stdin: str | None = None
+    ) -> Result:
+        """Run a command in the container and capture its output; `stdin` is fed to it."""
+        argv = self.exec_argv(name, command, user=user, stdin=stdin is not None, tty=False)
+        return self.runner.run(Command(argv, stdin=stdin))
 
     # Volumes ------------------------------------------------------------------------------
     def volume_exists(self, name: str) -> bool:
@@ -173,6 +219,14 @@ class CliEngine:
 
     def remove_volume(self, name: str) -> None:
         self._run("volume", "rm", name, check=False)
+
+    def volumes(self, env_name: str) -> list[str]:
+        """The volumes dlenv made for one environment (labelled at creation)."""
+        result = self._run(
+            "volume", "ls", "--filter", f"label=dev.dlenv.name={env_name}",
+            "--format", "{{.Name}}",
+        )  # fmt: skip
+        return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
 
 
 def ensure_ok(result: Result, what: str) -> Result:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dlenv.lock import Lock
+from dlenv.lock.install import locked_layer_views
 from dlenv.resolve import PackageLayer, ResolvedEnv
 
 # What every image needs, whatever the spec says.
@@ -50,6 +52,7 @@ class RenderInput:
     gid: int
     with_ca_bundle: bool = False
     source: str = "the embedded default spec"
+    lock: Lock | None = None  # dlenv.lock: install its exact pins instead of resolving
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,11 @@ def render_context(given: RenderInput) -> BuildContext:
         if caps.cache_mounts
         else ""
     )
+    # With a lock, each layer installs the lock's exact pins (dlenv.lock.install); without one,
+    # each layer resolves its own requirements at build time.
+    locked_views, lock_files = (
+        locked_layer_views(given.lock) if given.lock is not None else ([], {})
+    )
     values = {
         "source": given.source,
         "caps": caps,
@@ -131,6 +139,7 @@ def render_context(given: RenderInput) -> BuildContext:
         "ca_env": f"SSL_CERT_FILE={_CA_PATH} PIP_CERT={_CA_PATH} " if ca else "",
         "layers": [_layer_view(layer) for layer in env.layers],
         "layer_names": ", ".join(layer.name for layer in env.layers) or "none",
+        "locked_layers": locked_views,
         "timezone": spec.image.timezone,
         "config_files": _CONFIG_FILES,
         "labels": " \\\n      ".join(
@@ -138,6 +147,7 @@ def render_context(given: RenderInput) -> BuildContext:
         ),
     }
     files = {
+        **lock_files,
         "Containerfile": _templates.get_template("Containerfile.j2").render(values),
         "sshd_config": _templates.get_template("sshd_config.j2").render(user=user),
         "jupyter_server_config.py": _templates.get_template("jupyter_server_config.py.j2").render(

@@ -155,6 +155,7 @@ class RunSpec(_Strict):
     bind: str = "127.0.0.1"
     workspace: str = "volume"
     shm_size: str = "8g"
+    ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
     gpus: str | list[str] = "all"
 
     @field_validator("shm_size")

@@ -1,0 +1,97 @@
+"""`dlenv lock`: resolve every package layer at once with uv and write dlenv.lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dlenv.commands.options import (
+    BaseImageOption,
+    CaBundleOption,
+    EngineOption,
+    NameOption,
+    ProfileOption,
+    PythonOption,
+    SpecOption,
+)
+from dlenv.console import info, out, success
+from dlenv.engine.detect import open_engine
+from dlenv.errors import DlenvError
+from dlenv.lock import lock_input, read_lock, stale_reasons, write_lock
+from dlenv.lock.locate import lock_path
+from dlenv.lock.resolver import probe_system_python, resolve_lock
+from dlenv.process import SubprocessRunner
+from dlenv.project import EnvOptions, load_effective_spec
+from dlenv.resolve import resolve
+
+
+class LockCheckFailed(DlenvError):
+    """`dlenv lock --check`: the lock is missing or stale."""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lock")(lock_command)
+
+
+def lock_command(
+    spec: SpecOption = None,
+    name: NameOption = None,
+    profile: ProfileOption = None,
+    base_image: BaseImageOption = None,
+    python: PythonOption = None,
+    engine: EngineOption = None,
+    ca_bundle: CaBundleOption = None,
+    check: bool = typer.Option(
+        False, "--check", help="Only say whether dlenv.lock matches the spec (exit 1 if not)."
+    ),
+    upgrade: bool = typer.Option(
+        False, "--upgrade", help="Re-resolve to the newest versions instead of keeping locked ones."
+    ),
+) -> None:
+    """Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."""
+    options = EnvOptions(
+        spec_path=spec,
+        name=name,
+        profile=profile,
+        base_image=base_image,
+        python=python,
+        engine=engine,
+    )
+    effective, source = load_effective_spec(options)
+    env = resolve(effective)
+    path = lock_path(source, Path.cwd())
+    wanted = lock_input(env)
+    previous = read_lock(path)
+    if check:
+        if previous is None:
+            raise LockCheckFailed(f"{path} does not exist", hint="Run `dlenv lock` to create it.")
+        reasons = stale_reasons(previous, wanted)
+        if reasons:
+            raise LockCheckFailed(
+                f"{path} is stale",
+                details="\n".join(f"- {reason}" for reason in reasons),
+                hint="Run `dlenv lock` to update it.",
+            )
+        success(f"{path} is up to date ({previous.package_count} packages)")
+        return
+    runner = SubprocessRunner()
+    if env.spec.python.version == "system":
+        program = open_engine(engine, effective.engine, runner)[0].name
+        info(f'python.version = "system": asking {env.base_image} for its python3 version')
+        target = probe_system_python(runner, program, env.base_image)
+    else:
+        target = env.spec.python.version
+    info(f"resolving {len(wanted.layers)} layers for Python {target}, linux/amd64 + linux/arm64")
+    lock = resolve_lock(
+        runner,
+        wanted,
+        target,
+        previous=None if upgrade else previous,
+        ca_bundle=ca_bundle.expanduser().resolve() if ca_bundle else None,
+    )
+    write_lock(path, lock)
+    for layer in lock.layers:
+        info(f"  {layer.name}: {len(layer.packages)} packages")
+    success(f"wrote {path} ({lock.package_count} packages, {lock.resolver})")
+    out.print(str(path))

@@ -1,0 +1,70 @@
+"""`dlenv push REF`: push the environment's image (or its manifest list, if one was built)."""
+
+from __future__ import annotations
+
+import typer
+
+from dlenv.commands.options import (
+    BaseImageOption,
+    CaBundleOption,
+    EngineOption,
+    NameOption,
+    ProfileOption,
+    PythonOption,
+    SpecOption,
+)
+from dlenv.console import info, out, success
+from dlenv.engine.publish import manifest_name, push
+from dlenv.errors import DlenvError
+from dlenv.process import Command, SubprocessRunner
+from dlenv.project import EnvOptions, open_project
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push")(push_command)
+
+
+def push_command(
+    reference: str = typer.Argument(
+        ..., metavar="REF", help="Where to push: REGISTRY/NAME[:TAG], e.g. 127.0.0.1:5000/dl:1."
+    ),
+    spec: SpecOption = None,
+    name: NameOption = None,
+    profile: ProfileOption = None,
+    base_image: BaseImageOption = None,
+    python: PythonOption = None,
+    engine: EngineOption = None,
+    ca_bundle: CaBundleOption = None,
+    tls_verify: bool = typer.Option(
+        True,
+        "--tls-verify/--no-tls-verify",
+        help="Require HTTPS with a valid certificate (podman; turn off for a plain-HTTP registry).",
+    ),
+) -> None:
+    """Push the built image (or its multi-platform manifest list) to REF; print REF@sha256:..."""
+    options = EnvOptions(
+        spec_path=spec,
+        name=name,
+        profile=profile,
+        base_image=base_image,
+        python=python,
+        engine=engine,
+        ca_bundle=ca_bundle,  # part of the build context, so of the image tag
+    )
+    runner = SubprocessRunner()
+    project = open_project(options, runner)
+    program = project.engine.name
+    manifest = manifest_name(project.image_tag)
+    exists = Command((program, "manifest", "exists", manifest))
+    is_list = program == "podman" and runner.run(exists).ok
+    source = manifest if is_list else project.image_tag
+    if not is_list and not project.engine.image_exists(project.image_tag):
+        raise DlenvError(
+            f"{project.image_tag} has not been built from the current spec",
+            hint="Run `dlenv build` (or `dlenv build --platform linux/amd64,linux/arm64`) first.",
+        )
+    info(f"pushing {'the manifest list ' if is_list else ''}{source} to {reference}")
+    digest = push(runner, program, source, reference, manifest=is_list, tls_verify=tls_verify)
+    repository = reference.rsplit(":", 1)[0] if ":" in reference.rsplit("/", 1)[-1] else reference
+    success(f"pushed {reference} ({digest})")
+    out.print(f"{repository}@{digest}")

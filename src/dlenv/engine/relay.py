@@ -1,0 +1,207 @@
+"""A loopback package-index relay: how the legacy Docker builder installs behind a TLS proxy.
+
+The legacy builder has no build secrets and no bind mounts, so a CA bundle could only reach a
+RUN step by being copied into a layer or passed as a build argument, and both end up in the
+image. Instead the CA stays on the host: dlenv serves the package indexes over plain HTTP on
+127.0.0.1 for the length of the build, fetching each request from the real index over HTTPS
+verified with the host's CA. The Containerfile names the indexes as `http://pypi.org/simple`
+and the build reaches this relay through `http_proxy`, a predefined build argument that the
+builder keeps out of the image history and out of its layer cache key (Docker's Dockerfile
+reference, "Predefined ARGs"). Integrity does not rest on the plain-HTTP hop: index pages carry
+each file's sha256, which uv and pip check.
+
+Only allow-listed hosts are upgraded to HTTPS; other plain-HTTP requests (apt's mirror) pass
+through unchanged, since `http_proxy` applies to every RUN step. GET and HEAD only, loopback
+only, and the server lives only inside a `with` block around the build.
+"""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import socket
+import ssl
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.client import HTTPResponse
+from pathlib import Path
+from typing import Any
+
+PYPI_HOSTS = ("pypi.org", "files.pythonhosted.org")
+PYPI_SIMPLE = "http://pypi.org/simple"
+# uv downloads managed Pythons from python-build-standalone's GitHub releases, which redirect to
+# GitHub's asset hosts; UV_PYTHON_INSTALL_MIRROR points uv at the relayed URL.
+PYTHON_MIRROR = "http://github.com/astral-sh/python-build-standalone/releases/download"
+PYTHON_MIRROR_HOSTS = (
+    "github.com",
+    "objects.githubusercontent.com",
+    "release-assets.githubusercontent.com",
+)
+# Bodies of these types hold links; https:// links to allowed hosts are turned into http://.
+_LINK_TYPES = ("text/html", "application/vnd.pypi.simple", "application/json")
+_HOP_BY_HOP = {
+    "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
+    "proxy-authenticate", "proxy-connection",
+}
+
+
+def relayed_url(url: str) -> str:
+    """The URL a build uses to reach `url` through the relay: the same URL over plain HTTP."""
+    return "http://" + url.removeprefix("https://") if url.startswith("https://") else url
+
+
+def relay_env(*, managed_python: bool) -> str:
+    """Environment for the RUN steps that install, naming the indexes over the relay."""
+    hosts = " ".join(PYPI_HOSTS)
+    env = f"PIP_INDEX_URL={PYPI_SIMPLE} PIP_TRUSTED_HOST='{hosts}' UV_DEFAULT_INDEX={PYPI_SIMPLE} "
+    return env + (f"UV_PYTHON_INSTALL_MIRROR={PYTHON_MIRROR} " if managed_python else "")
+
+
+def index_hosts(urls: Iterable[str], *, managed_python: bool) -> tuple[str, ...]:
+    """The hosts a build may fetch from: PyPI's, the given index URLs', GitHub's for Pythons."""
+    hosts = set(PYPI_HOSTS) | {h for u in urls if (h := urllib.parse.urlsplit(u).hostname)}
+    return tuple(sorted(hosts | (set(PYTHON_MIRROR_HOSTS) if managed_python else set())))
+
+
+def rewrite_links(body: bytes, hosts: Iterable[str]) -> bytes:
+    for host in hosts:
+        body = body.replace(f"https://{host}".encode(), f"http://{host}".encode())
+    return body
+
+
+@dataclass(frozen=True)
+class Relay:
+    port: int
+    hosts: frozenset[str]
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def build_args(self) -> dict[str, str]:
+        """Proxy settings for the build: predefined arguments, so not in history or cache."""
+        return {
+            "http_proxy": self.proxy_url,
+            "HTTP_PROXY": self.proxy_url,
+            "no_proxy": "",
+            "NO_PROXY": "",
+        }
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects go back to the client (rewritten), so relative links resolve as upstream meant."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _handler(
+    hosts: frozenset[str], context: ssl.SSLContext
+) -> type[http.server.BaseHTTPRequestHandler]:
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context), _NoRedirect()
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._relay("GET")
+
+        def do_HEAD(self) -> None:  # uv asks HEAD first to learn whether ranges are served
+            self._relay("HEAD")
+
+        def _relay(self, method: str) -> None:
+            target = urllib.parse.urlsplit(self.path)
+            if target.scheme != "http" or not target.hostname:
+                self.send_error(400, "dlenv relay: expected an absolute http:// URL")
+                return
+            # Index hosts are upgraded to verified HTTPS; anything else (apt's Debian mirror)
+            # passes through as the plain HTTP it asked for, as any forward proxy would.
+            scheme = "https" if target.hostname in hosts else "http"
+            upstream = urllib.parse.urlunsplit((scheme, *target[1:]))
+            # The scheme is fixed to http(s) above, so no file: or custom scheme can be opened.
+            request = urllib.request.Request(  # noqa: S310
+                upstream, headers=self._forwarded_headers(), method=method
+            )
+            try:
+                response = opener.open(request, timeout=60)
+            except urllib.error.HTTPError as error:
+                response = error
+            except (urllib.error.URLError, OSError) as error:
+                self.send_error(502, f"dlenv relay: {upstream}: {error}")
+                return
+            with response:
+                self._answer(response, body=method == "GET")
+
+        def do_CONNECT(self) -> None:  # https through the relay would need the CA in the build
+            self.send_error(405, "dlenv relay: plain http:// index URLs only")
+
+        def _forwarded_headers(self) -> dict[str, str]:
+            keep = ("accept", "user-agent", "range", "if-none-match", "if-modified-since")
+            headers = {k: v for k, v in self.headers.items() if k.lower() in keep}
+            headers["Accept-Encoding"] = "identity"  # link rewriting needs the plain body
+            return headers
+
+        def _answer(self, response: HTTPResponse | urllib.error.HTTPError, *, body: bool) -> None:
+            status = response.status if isinstance(response, HTTPResponse) else response.code
+            kind = response.headers.get("Content-Type", "")
+            self.send_response(status)
+            for key, value in response.headers.items():
+                if key.lower() in _HOP_BY_HOP:
+                    continue
+                if key.lower() == "location":
+                    self.send_header(key, rewrite_links(value.encode(), hosts).decode())
+                else:
+                    self.send_header(key, value)
+            if not body:
+                if "Content-Length" in response.headers:
+                    self.send_header("Content-Length", response.headers["Content-Length"])
+                self.end_headers()
+                return
+            if kind.startswith(_LINK_TYPES):
+                page = rewrite_links(response.read(), hosts)
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
+            length = response.headers.get("Content-Length")
+            if length is not None:
+                self.send_header("Content-Length", length)
+                self.end_headers()
+                shutil.copyfileobj(response, self.wfile, 1 << 20)
+                return
+            data = response.read()
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the build log already shows what was installed
+
+    return Handler
+
+
+@contextmanager
+def serve_relay(ca_bundle: Path, hosts: Iterable[str]) -> Iterator[Relay]:
+    """Serve the relay on 127.0.0.1 (a free port) until the block ends."""
+    allowed = frozenset(hosts) | frozenset(PYPI_HOSTS)
+    context = ssl.create_default_context(cafile=str(ca_bundle))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(allowed, context))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="dlenv-relay", daemon=True)
+    thread.start()
+    try:
+        yield Relay(_port(server.socket), allowed)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _port(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])

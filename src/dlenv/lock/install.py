@@ -1,0 +1,63 @@
+"""What the build runs from a lock: one requirements file per layer, installed verbatim.
+
+Each layer installs with `--no-deps --require-hashes`: exactly the pinned files the resolve
+chose, nothing re-resolved at build time, and every download checked against the lock's hashes.
+`uv pip check` after each layer proves the layer's dependencies are all in it or below it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dlenv.lock.model import Lock, LockedLayer
+
+# Inside the image: the layer files stay, as a record of exactly what each layer installed.
+LOCK_DIR_IN_IMAGE = "/etc/dlenv/lock"
+
+
+@dataclass(frozen=True)
+class LockedLayerView:
+    """A locked layer as the Containerfile template uses it."""
+
+    name: str
+    file: str  # file name in the build context, also under LOCK_DIR_IN_IMAGE
+    options: str  # uv pip install options, shell-quoted, with a trailing space
+    package_count: int
+
+
+def layer_file_name(layer: LockedLayer) -> str:
+    return f"lock-{layer.name}.txt"
+
+
+def requirements_text(lock: Lock, layer: LockedLayer) -> str:
+    header = (
+        f"# Layer {layer.name} of dlenv.lock ({lock.input_digest[:19]}): install with\n"
+        f"# uv pip install --no-deps --require-hashes -r {layer_file_name(layer)}\n"
+    )
+    return header + "".join(p.requirement_line() + "\n" for p in layer.packages)
+
+
+def locked_layer_views(
+    lock: Lock, through: Callable[[str], str] = str
+) -> tuple[list[LockedLayerView], dict[str, str]]:
+    """Template views and context files for every layer that has packages of its own.
+
+    `through` maps an index URL to the one the build reaches it by (the legacy builder's relay).
+    Every layer gets the lock's whole index list: a package must come from the index the resolver
+    found it on, or its hash would not match.
+    """
+    options: list[str] = []
+    for url in lock.extra_index_urls:
+        options += ["--extra-index-url", through(url)]
+    option_text = (shlex.join(options) + " ") if options else ""
+    views: list[LockedLayerView] = []
+    files: dict[str, str] = {}
+    for layer in lock.layers:
+        if not layer.packages:
+            continue  # all it asks for is already in an earlier layer
+        name = layer_file_name(layer)
+        views.append(LockedLayerView(layer.name, name, option_text, len(layer.packages)))
+        files[name] = requirements_text(lock, layer)
+    return views, files

@@ -1,0 +1,180 @@
+"""`dlenv lock` + `dlenv build` from the lock on a real engine, and `dlenv push` to a real registry.
+
+The registry is Debian's `docker-registry` (distribution 2.8), started here on a free loopback
+port with its storage in a temporary directory; the pushed image is pulled back by digest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import tomllib
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, require
+
+pytestmark = pytest.mark.e2e
+
+NAME = "e2e-locked"
+
+
+def spec_text(extra: list[str]) -> str:
+    return f"""
+name = "{NAME}"
+profile = "cpu"
+engine = "podman"
+
+[image]
+base = "{BASE_IMAGE}"
+apt = []
+
+[python]
+version = "system"
+packages = ["tqdm"]
+extra = {json.dumps(extra)}
+
+[torch]
+enabled = false
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    program = shutil.which("docker-registry")
+    require(program is not None, "Debian's docker-registry is not installed")
+    assert program is not None
+    root = tmp_path_factory.mktemp("registry")
+    address = f"127.0.0.1:{free_port()}"
+    config = root / "config.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
+        f"http:\n  addr: {address}\n"
+    )
+    with (root / "log").open("w") as log:
+        server = subprocess.Popen([program, "serve", str(config)], stdout=log, stderr=log)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://{address}/v2/", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"docker-registry did not start: {(root / 'log').read_text()[-2000:]}")
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def project(cli_factory: Any) -> Iterator[Cli]:
+    cli: Cli = cli_factory("podman", NAME)
+    (cli.cwd / "dlenv.toml").write_text(spec_text(["rich"]))
+    yield cli
+
+
+def podman(cli: Cli, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args], capture_output=True, text=True, env=cli.env, check=check
+    )
+
+
+def in_image(cli: Cli, image: str, script: str) -> str:
+    return podman(cli, "run", "--rm", "--entrypoint", "sh", image, "-c", script).stdout
+
+
+@pytest.fixture(scope="module")
+def built(project: Cli) -> str:
+    project("lock")
+    done = project("build", "--ca-bundle", CA_BUNDLE)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def locked_pins(cli: Cli) -> dict[str, str]:
+    lock = tomllib.loads((cli.cwd / "dlenv.lock").read_text())
+    assert lock["python-target"] == "3.11"  # Debian 12's python3, asked of the base image
+    return {
+        p["name"]: p["version"]
+        for layer in lock["layers"]
+        for p in layer["packages"]
+        if "marker" not in p or "win32" not in p["marker"]
+    }
+
+
+def test_lock_is_fresh_after_locking(project: Cli, built: str) -> None:
+    done = project("lock", "--check")
+    assert "is up to date" in done.stderr
+
+
+def test_image_holds_exactly_the_locked_versions(project: Cli, built: str) -> None:
+    frozen = in_image(project, built, "uv pip freeze --python /opt/venv/bin/python")
+    installed = dict(line.split("==", 1) for line in frozen.split())
+    pins = locked_pins(project)
+    assert installed == {name: pins[name] for name in installed}
+    assert {"tqdm", "rich", "markdown-it-py", "pygments"} <= set(installed)
+    layers = in_image(project, built, "ls /etc/dlenv/lock").split()
+    assert layers == ["lock-core.txt", "lock-extra.txt"]
+
+
+def test_no_package_caches_are_left_in_the_image(project: Cli, built: str) -> None:
+    """apt and uv caches are cache mounts: the image's cache directories hold exactly what the
+    base image already had (debootstrap leaves apt lists), and nothing of uv's or pip's."""
+    script = "du -sk /var/cache/uv /var/lib/apt/lists /var/cache/apt 2>/dev/null; true"
+    sizes = dict(line.split()[::-1] for line in in_image(project, built, script).splitlines())
+    base = dict(line.split()[::-1] for line in in_image(project, BASE_IMAGE, script).splitlines())
+    assert sizes["/var/cache/uv"] in {"0", "4"}  # an empty directory (the mount point)
+    assert sizes["/var/lib/apt/lists"] == base["/var/lib/apt/lists"]
+    assert sizes["/var/cache/apt"] == base["/var/cache/apt"]
+    homes = in_image(project, built, "ls -d /root/.cache /home/dev/.cache 2>/dev/null; true")
+    assert homes.strip() == ""
+
+
+def test_a_spec_change_makes_the_lock_stale_and_the_build_refuse(project: Cli, built: str) -> None:
+    spec = project.cwd / "dlenv.toml"
+    original = spec.read_text()
+    try:
+        spec.write_text(spec_text(["rich", "idna"]))
+        check = project("lock", "--check", check=False)
+        assert check.returncode == 1
+        assert "layer extra: added idna" in check.stderr
+        build = project("build", "--ca-bundle", CA_BUNDLE, check=False)
+        assert build.returncode == 1
+        assert "stale" in build.stderr and "dlenv lock" in build.stderr
+        assert "Traceback" not in build.stderr
+    finally:
+        spec.write_text(original)
+
+
+def test_push_then_pull_back_by_digest(project: Cli, built: str, registry: str) -> None:
+    reference = f"{registry}/e2e/locked:1"
+    done = project("push", reference, "--no-tls-verify", "--ca-bundle", CA_BUNDLE)
+    pinned = done.stdout.strip().splitlines()[-1]
+    assert pinned.startswith(f"{registry}/e2e/locked@sha256:")
+    podman(project, "rmi", "--force", pinned, check=False)
+    podman(project, "pull", "--tls-verify=false", pinned)
+    label = "{{ index .Config.Labels \"dev.dlenv.context-digest\" }}"
+    pulled = podman(project, "image", "inspect", "--format", label, pinned).stdout.strip()
+    original = podman(project, "image", "inspect", "--format", label, built).stdout.strip()
+    assert pulled == original != ""
+    podman(project, "rmi", "--force", pinned, check=False)
+
+
+def test_unknown_platform_is_bad_input(project: Cli, built: str) -> None:
+    done = project("build", "--platform", "linux/amd64,linux/riscv64", check=False)
+    assert done.returncode == 2
+    assert "linux/riscv64" in done.stderr

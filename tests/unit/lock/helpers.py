@@ -1,0 +1,40 @@
+"""Shared fixtures for the lock tests: the real captured uv output and a lock made from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlenv.lock import Lock, LockInput
+from dlenv.lock.compile import group_into_layers, parse_compiled
+from dlenv.lock.model import PLATFORMS, LayerInput
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+COMPILED = FIXTURES / "uv-compile" / "core-polars-extra.py311.txt"
+GOLDEN = Path(__file__).parents[2] / "golden" / "lock"
+
+# The input the fixture was compiled from (see tests/fixtures/uv-compile/README.md).
+FIXTURE_INPUT = LockInput(
+    python="system",
+    base_image="localhost/dlenv-test/debian:bookworm",
+    platforms=PLATFORMS,
+    extra_index_urls=(),
+    layers=(
+        LayerInput("core", ("matplotlib", "pandas")),
+        LayerInput("polars", ("polars",)),
+        LayerInput("extra", ("rich", "seaborn")),
+    ),
+)
+
+
+def fixture_lock(given: LockInput = FIXTURE_INPUT) -> Lock:
+    entries = parse_compiled(COMPILED.read_text(encoding="utf-8"))
+    return Lock(
+        input_digest=given.digest,
+        python=given.python,
+        python_target="3.11",
+        base_image=given.base_image,
+        platforms=given.platforms,
+        extra_index_urls=given.extra_index_urls,
+        resolver="uv 0.13.9",
+        layers=group_into_layers(entries, given),
+    )

@@ -1,0 +1,102 @@
+"""Layered Containerfiles from a lock: goldens, the lock used verbatim, cache-friendly changes."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+
+import pytest
+
+from dlenv.lock import Lock
+from dlenv.render import BuilderCaps, RenderInput, render_context
+from dlenv.render.context import BuildContext
+from dlenv.resolve import resolve
+from tests.unit.lock.helpers import GOLDEN, fixture_lock
+from tests.unit.lock.test_stale import spec
+
+LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
+CASES = {
+    "locked-cpu-system-ca": (BuilderCaps(), True),
+    "locked-cpu-legacy-builder": (LEGACY, False),
+}
+
+
+def render(
+    caps: BuilderCaps = BuilderCaps(), ca: bool = True, lock: Lock | None = None
+) -> BuildContext:
+    env = resolve(spec())
+    return render_context(
+        RenderInput(env, caps, uid=1000, gid=1000, with_ca_bundle=ca, lock=lock or fixture_lock())
+    )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_layered_context(case: str) -> None:
+    """Set DLENV_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change."""
+    # Only what this feature writes: the package layers and their lock files. The rest of the
+    # Containerfile, sshd, Jupyter and the entrypoint have their goldens in tests/golden/render.
+    context = render(*CASES[case])
+    files = {name: text for name, text in context.files.items() if name.startswith("lock-")}
+    containerfile = context.files["Containerfile"]
+    start, end = containerfile.index("# 3. Python"), containerfile.index("# 4. Configuration")
+    files["Containerfile.packages"] = containerfile[start:end]
+    directory = GOLDEN / case
+    if os.environ.get("DLENV_UPDATE_GOLDEN"):
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (directory / name).write_text(text)
+    expected = {p.name: p.read_text() for p in sorted(directory.iterdir())}
+    assert files == expected
+
+
+def test_every_locked_pin_and_hash_reaches_the_build_verbatim() -> None:
+    lock = fixture_lock()
+    files = render().files
+    for layer in lock.layers:
+        text = files[f"lock-{layer.name}.txt"]
+        pins = re.findall(r"^(\S+==\S+)(?: ; (.+?))? \\$", text, flags=re.MULTILINE)
+        assert pins == [(f"{p.name}=={p.version}", p.marker) for p in layer.packages]
+        assert re.findall(r"--hash=(\S+)", text) == [h for p in layer.packages for h in p.hashes]
+
+
+def test_layers_install_in_lock_order_without_resolving() -> None:
+    containerfile = render().files["Containerfile"]
+    runs = [line for line in containerfile.splitlines() if "-r /etc/dlenv/lock/" in line]
+    assert [re.search(r"lock-(\w+)\.txt", r)[1] for r in runs] == ["core", "polars", "extra"]  # type: ignore[index]
+    install = [line for line in containerfile.splitlines() if "uv pip install" in line]
+    assert install and all("--no-deps --require-hashes" in line for line in install)
+    assert all(line.endswith("&& uv pip check") for line in runs)
+    assert "uv pip install \\\n    jupyterlab" not in containerfile  # not the unlocked path
+
+
+def test_a_change_in_the_light_layer_leaves_the_heavy_layers_identical() -> None:
+    """What the layer cache sees: every instruction and file before the extra layer is unchanged."""
+    lock = fixture_lock()
+    extra = lock.layers[-1]
+    fewer = replace(extra, packages=tuple(p for p in extra.packages if p.name != "rich"))
+    before = render(lock=lock)
+    after = render(lock=replace(lock, layers=(*lock.layers[:-1], fewer)))
+    changed = {name for name in before.files if before.files[name] != after.files.get(name)}
+    assert changed == {"Containerfile", "lock-extra.txt"}
+    head = lambda c: c.files["Containerfile"].split("# extra")[0]  # noqa: E731
+    assert head(before) == head(after)
+
+
+def test_a_layer_with_nothing_of_its_own_is_skipped() -> None:
+    lock = fixture_lock()
+    empty = replace(lock.layers[1], packages=())
+    context = render(lock=replace(lock, layers=(lock.layers[0], empty, lock.layers[2])))
+    assert "lock-polars.txt" not in context.files
+    assert "# polars" not in context.files["Containerfile"]
+
+
+def test_indexes_of_the_resolve_are_given_to_every_layer() -> None:
+    lock = replace(fixture_lock(), extra_index_urls=("https://download.pytorch.org/whl/cpu",))
+    runs = [
+        line
+        for line in render(lock=lock).files["Containerfile"].splitlines()
+        if "uv pip install --no-deps" in line
+    ]
+    assert len(runs) == 3
+    assert all("--extra-index-url https://download.pytorch.org/whl/cpu" in r for r in runs)

@@ -1,0 +1,123 @@
+"""The edge of `dlenv lock`: the uv run (through a fake runner that replays uv's real output)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dlenv.errors import DlenvError
+from dlenv.lock.resolver import probe_system_python, resolve_lock
+from dlenv.process import Command, Result
+from tests.fakes import FakeRunner
+from tests.unit.lock.helpers import COMPILED, FIXTURE_INPUT, fixture_lock
+
+UV = "/opt/uv"
+
+
+@dataclass
+class FakeUv:
+    """Answers `uv pip compile` by writing uv's captured output to --output-file, like uv does."""
+
+    output: str = COMPILED.read_text()
+    returncode: int = 0
+    seen_inputs: dict[str, str] = field(default_factory=dict)
+    seen_preferences: str | None = None
+    commands: list[Command] = field(default_factory=list)
+
+    def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
+        self.commands.append(command)
+        argv = command.argv
+        if argv[1:] == ("--version",):
+            return Result(command, 0, "uv 0.13.9 (x86_64-unknown-linux-gnu)\n", "")
+        out = Path(argv[argv.index("--output-file") + 1])
+        self.seen_inputs = {Path(a).name: Path(a).read_text() for a in argv if a.endswith(".in")}
+        self.seen_preferences = out.read_text() if out.exists() else None
+        if self.returncode:
+            return Result(command, self.returncode, "", "  x No solution found when resolving\n")
+        out.write_text(self.output)
+        return Result(command, 0, "", "")
+
+    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
+        raise AssertionError("not used")
+
+    def which(self, program: str) -> str | None:
+        return UV
+
+    def interactive(self, command: Command) -> int:
+        raise AssertionError("not used")
+
+
+@pytest.fixture(autouse=True)
+def _uv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Use the runner's `which`, not the uv wheel in this environment.
+    import dlenv.lock.resolver as resolver
+
+    monkeypatch.setattr(resolver, "find_uv", lambda runner: UV)
+
+
+def test_one_resolve_of_every_layer_split_back_into_layers() -> None:
+    uv = FakeUv()
+    lock = resolve_lock(uv, FIXTURE_INPUT, "3.11")
+    assert lock == fixture_lock()
+    assert uv.seen_inputs == {
+        "core.in": "matplotlib\npandas\n",
+        "polars.in": "polars\n",
+        "extra.in": "rich\nseaborn\n",
+    }
+    compile_command = uv.commands[0]
+    assert compile_command.argv[:3] == (UV, "pip", "compile")
+    assert compile_command.env == {}
+
+
+def test_previous_versions_are_offered_as_preferences_and_ca_passed() -> None:
+    uv = FakeUv()
+    resolve_lock(uv, FIXTURE_INPUT, "3.11", previous=fixture_lock(), ca_bundle=Path("/ca.pem"))
+    assert uv.seen_preferences is not None
+    assert "numpy==2.4.6 ; python_full_version < '3.12'\n" in uv.seen_preferences
+    assert uv.commands[0].env == {"SSL_CERT_FILE": "/ca.pem"}
+
+
+def test_a_conflict_is_reported_with_uvs_explanation() -> None:
+    with pytest.raises(DlenvError) as caught:
+        resolve_lock(FakeUv(returncode=1), FIXTURE_INPUT, "3.11")
+    assert caught.value.message == "uv could not resolve the spec's Python packages together"
+    assert "No solution found" in (caught.value.details or "")
+
+
+PROBE_PREFIX = ("podman", "run", "--rm", "--entrypoint", "sh", "localhost/base:1", "-c")
+
+
+@pytest.mark.parametrize(
+    ("stdout", "version"),
+    [
+        ("3.12\n", "3.12"),  # the image has python3 (an Ubuntu 24.04-based image)
+        ("debian:bookworm\n", "3.11"),  # minbase Debian: the build installs Debian's python3
+        ("ubuntu:noble\n", "3.12"),
+    ],
+)
+def test_system_python_is_asked_of_the_base_image(stdout: str, version: str) -> None:
+    runner = FakeRunner({PROBE_PREFIX: (0, stdout, "")})
+    assert probe_system_python(runner, "podman", "localhost/base:1") == version
+
+
+def test_unknown_release_without_python3_names_the_fix() -> None:
+    runner = FakeRunner({PROBE_PREFIX: (0, "alpine:\n", "")})
+    with pytest.raises(DlenvError) as caught:
+        probe_system_python(runner, "podman", "localhost/base:1")
+    assert 'python.version = "X.Y"' in (caught.value.hint or "")
+
+
+def test_missing_base_image_is_reported() -> None:
+    # podman 4.3.1 on the CI machine, for an image that is neither local nor pullable (last line).
+    stderr = (
+        "Error: initializing source docker://localhost/base:1: pinging container registry "
+        'localhost: Get "https://localhost/v2/": dial tcp 127.0.0.1:443: connect: connection '
+        "refused\n"
+    )
+    runner = FakeRunner({PROBE_PREFIX: (125, "", stderr)})
+    with pytest.raises(DlenvError) as caught:
+        probe_system_python(runner, "podman", "localhost/base:1")
+    assert "connection refused" in (caught.value.details or "")
