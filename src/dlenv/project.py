@@ -14,7 +14,8 @@ from dlenv.engine.argv import PROXY_VARIABLES
 from dlenv.engine.base import MANAGED_LABEL, BuildRequest, Mount, RunConfig
 from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
-from dlenv.engine.gpu import gpu_flags
+from dlenv.engine.gpu import gpu_flags, run_defaults
+from dlenv.engine.relay import index_hosts
 from dlenv.errors import UsageError
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
@@ -121,6 +122,14 @@ class Project:
             ca_bundle=self.ca_bundle,
             build_args=proxies,
             no_cache=no_cache,
+            index_hosts=index_hosts(
+                [
+                    url
+                    for layer in self.resolved.layers
+                    for url in (layer.index_url or "", *layer.extra_index_urls)
+                ],
+                managed_python=self.spec.python.version != "system",
+            ),
         )
 
     def run_config(self) -> RunConfig:
@@ -132,6 +141,8 @@ class Project:
             if workspace == "volume"
             else str(Path(workspace).expanduser().resolve())
         )
+        host = self.engine.host()
+        defaults = run_defaults(host, ipc=spec.run.ipc, shm_size=spec.run.shm_size)
         labels = {
             MANAGED_LABEL: "true",
             "dev.dlenv.name": self.name,
@@ -154,8 +165,10 @@ class Project:
             ),
             labels=labels,
             tmpfs=(f"{SECRETS_TMPFS}:rw,nosuid,nodev,noexec,size=1m,mode=0700",),
-            shm_size=spec.run.shm_size,
-            gpu_flags=gpu_flags(self.engine.name, spec.run.gpus) if spec.profile == "gpu" else (),
+            shm_size=defaults.shm_size,
+            # The GPU profile never falls back to the CPU: no GPU path is an error with a fix.
+            gpu_flags=gpu_flags(host, spec.run.gpus) if spec.profile == "gpu" else (),
+            extra_flags=defaults.flags,
         )
 
 
@@ -163,12 +176,9 @@ def open_project(options: EnvOptions, runner: Runner) -> Project:
     spec, source = load_effective_spec(options)
     resolved = resolve(spec)
     engine, choice = open_engine(options.engine, spec.engine, runner)
+    # The legacy builder has no build secrets: there the CA stays on the host and a loopback
+    # relay fetches packages for the build (dlenv.engine.relay).
     ca_bundle = _check_ca_bundle(options.ca_bundle)
-    if ca_bundle is not None and not engine.caps.secret_mounts:
-        raise UsageError(
-            f"--ca-bundle needs build secrets, which the {engine.name} legacy builder lacks",
-            hint="Install Docker's buildx plugin (BuildKit), or use --engine podman.",
-        )
     identity = invoking_identity()
     lock = lock_for_build(lock_path(source, Path.cwd()), resolved)
     context = render_context(

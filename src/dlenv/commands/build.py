@@ -133,6 +133,7 @@ def _explain_build_failure(project: Project, error: Exception) -> None:
             "initializing source",
             "pull access denied",
             "no such host",
+            "dial tcp",  # the legacy Docker builder: `Get "http://localhost/v2/": dial tcp ...`
         )
     ):
         error.hint = (

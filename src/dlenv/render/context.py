@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
+from dlenv.engine.relay import relay_env, relayed_url
 from dlenv.resolve import PackageLayer, ResolvedEnv
 
 # What every image needs, whatever the spec says.
@@ -104,9 +105,12 @@ def render_context(given: RenderInput) -> BuildContext:
     spec = env.spec
     user = spec.image.user
     ca = given.with_ca_bundle
-    if ca and not caps.secret_mounts:
-        raise ValueError("a CA bundle needs a builder with secret mounts")
-    secret_mount = f"--mount=type=secret,id={CA_SECRET_ID},mode=0444 \\\n    " if ca else ""
+    # Without build secrets (the legacy Docker builder) the CA stays on the host: the indexes are
+    # named over http:// and reached through dlenv's loopback relay (dlenv.engine.relay).
+    relay = ca and not caps.secret_mounts
+    secret_mount = (
+        f"--mount=type=secret,id={CA_SECRET_ID},mode=0444 \\\n    " if ca and not relay else ""
+    )
     uv_cache = (
         f"--mount=type=cache,target=/var/cache/uv,uid={given.uid},gid={given.gid} \\\n    "
         if caps.cache_mounts
@@ -136,8 +140,8 @@ def render_context(given: RenderInput) -> BuildContext:
         "python": spec.python.version,
         "secret_mount": secret_mount,
         "uv_mounts": uv_cache + secret_mount,
-        "ca_env": f"SSL_CERT_FILE={_CA_PATH} PIP_CERT={_CA_PATH} " if ca else "",
-        "layers": [_layer_view(layer) for layer in env.layers],
+        "ca_env": _ca_env(ca, relay=relay, managed_python=spec.python.version != "system"),
+        "layers": [_layer_view(layer, relay=relay) for layer in env.layers],
         "layer_names": ", ".join(layer.name for layer in env.layers) or "none",
         "locked_layers": locked_views,
         "timezone": spec.image.timezone,
@@ -158,6 +162,12 @@ def render_context(given: RenderInput) -> BuildContext:
     return BuildContext(files)
 
 
+def _ca_env(ca: bool, *, relay: bool, managed_python: bool) -> str:
+    if relay:
+        return relay_env(managed_python=managed_python)
+    return f"SSL_CERT_FILE={_CA_PATH} PIP_CERT={_CA_PATH} " if ca else ""
+
+
 def _label_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -169,12 +179,13 @@ class _LayerView:
     requirements: str
 
 
-def _layer_view(layer: PackageLayer) -> _LayerView:
+def _layer_view(layer: PackageLayer, *, relay: bool = False) -> _LayerView:
+    through = relayed_url if relay else str
     options = []
     if layer.index_url:
-        options += ["--index-url", layer.index_url]
+        options += ["--index-url", through(layer.index_url)]
     for url in layer.extra_index_urls:
-        options += ["--extra-index-url", url]
+        options += ["--extra-index-url", through(url)]
     option_text = (shlex.join(options) + " ") if options else ""
     return _LayerView(
         name=layer.name,
