@@ -14,9 +14,9 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dlenv.engine.relay import relay_env, relayed_url
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
-from dlenv.engine.relay import relay_env, relayed_url
 from dlenv.resolve import PackageLayer, ResolvedEnv
 
 # What every image needs, whatever the spec says.
@@ -87,6 +87,7 @@ class _ConfigFile:
 _CONFIG_FILES = (
     _ConfigFile("sshd_config", "/etc/ssh/sshd_config", "0644"),
     _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py", "0644"),
+    _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh", "0644"),
     _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", "0755"),
 )
 
@@ -125,7 +126,9 @@ def render_context(given: RenderInput) -> BuildContext:
     # With a lock, each layer installs the lock's exact pins (dlenv.lock.install); without one,
     # each layer resolves its own requirements at build time.
     locked_views, lock_files = (
-        locked_layer_views(given.lock) if given.lock is not None else ([], {})
+        locked_layer_views(given.lock, through=relayed_url if relay else str)
+        if given.lock is not None
+        else ([], {})
     )
     values = {
         "source": given.source,
@@ -158,6 +161,7 @@ def render_context(given: RenderInput) -> BuildContext:
             user=user
         ),
         "entrypoint.sh": _templates.get_template("entrypoint.sh.j2").render(user=user),
+        "profile.sh": _templates.get_template("profile.sh.j2").render(),
     }
     return BuildContext(files)
 
