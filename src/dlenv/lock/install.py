@@ -31,9 +31,11 @@ def layer_file_name(layer: LockedLayer) -> str:
     return f"lock-{layer.name}.txt"
 
 
-def requirements_text(lock: Lock, layer: LockedLayer) -> str:
+def requirements_text(layer: LockedLayer) -> str:
+    # Only the layer's own pins: anything lock-wide here (its digest, say) would change this
+    # file, and so invalidate this layer's cache, whenever any other layer changes.
     header = (
-        f"# Layer {layer.name} of dlenv.lock ({lock.input_digest[:19]}): install with\n"
+        f"# Layer {layer.name} of dlenv.lock: install with\n"
         f"# uv pip install --no-deps --require-hashes -r {layer_file_name(layer)}\n"
     )
     return header + "".join(p.requirement_line() + "\n" for p in layer.packages)
@@ -59,5 +61,5 @@ def locked_layer_views(
             continue  # all it asks for is already in an earlier layer
         name = layer_file_name(layer)
         views.append(LockedLayerView(layer.name, name, option_text, len(layer.packages)))
-        files[name] = requirements_text(lock, layer)
+        files[name] = requirements_text(layer)
     return views, files

@@ -83,6 +83,17 @@ def test_a_change_in_the_light_layer_leaves_the_heavy_layers_identical() -> None
     assert head(before) == head(after)
 
 
+def test_relocking_after_a_light_change_keeps_heavy_layer_files_byte_identical() -> None:
+    """A new lock (new digest, one more package in extra) must not touch lock-core.txt."""
+    lock = fixture_lock()
+    extra = lock.layers[-1]
+    more = replace(extra, requirements=(*extra.requirements, "tqdm"))
+    relocked = replace(lock, input_digest="sha256:" + "1" * 64, layers=(*lock.layers[:-1], more))
+    before, after = render(lock=lock).files, render(lock=relocked).files
+    assert before["lock-core.txt"] == after["lock-core.txt"]
+    assert before["lock-polars.txt"] == after["lock-polars.txt"]
+
+
 def test_a_layer_with_nothing_of_its_own_is_skipped() -> None:
     lock = fixture_lock()
     empty = replace(lock.layers[1], packages=())
