@@ -18,6 +18,7 @@ from dlenv.commands.options import (
 from dlenv.console import info, out
 from dlenv.process import SubprocessRunner
 from dlenv.project import EnvOptions, open_project
+from dlenv.render.size_class import size_class
 
 
 def register(app: typer.Typer) -> None:
@@ -51,3 +52,5 @@ def render_command(
     for file_name in sorted(project.context.files):
         out.print(str(out_dir / file_name))
     info(f"image tag when built: {project.image_tag} (engine: {project.engine.name})")
+    expected = size_class(project.resolved)
+    info(f"expected image size: {expected.label} ({expected.reason})")
