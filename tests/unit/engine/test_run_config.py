@@ -1,0 +1,67 @@
+"""`Project.run_config` asks the engine for its facts and turns them into run flags.
+
+The engine's answers are real captures replayed by a fake runner; the CDI directory is a temp tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from dlenv.engine.cli_engine import CliEngine, EngineKind
+from dlenv.engine.detect import BUILDAH_CAPS, LEGACY_CAPS
+from dlenv.engine.gpu import GpuUnavailable
+from dlenv.project import EnvOptions, Project, open_project
+from tests.fakes import FakeRunner
+from tests.unit.engine.helpers import (
+    CDI_520,
+    DOCKER_CI_NO_GPU,
+    PODMAN_ROOTFUL,
+    PODMAN_ROOTLESS,
+)
+
+
+def project(
+    tmp_path: Path, program: str, info: Path, spec: str, cdi: Path | None = None
+) -> Project:
+    (tmp_path / "dlenv.toml").write_text(spec)
+    runner = FakeRunner(
+        responses={
+            ("docker", "buildx", "version"): (1, "", "docker: 'buildx' is not a docker command."),
+            (program, "info"): (0, info.read_text(), ""),
+        },
+        programs={program: f"/usr/bin/{program}"},
+    )
+    root = tmp_path / "root"
+    if cdi is not None:
+        (root / "etc/cdi").mkdir(parents=True)
+        (root / "etc/cdi" / cdi.name).write_text(cdi.read_text())
+    opened = open_project(EnvOptions(spec_path=tmp_path / "dlenv.toml", engine=program), runner)
+    caps = LEGACY_CAPS if program == "docker" else BUILDAH_CAPS
+    return dataclasses.replace(opened, engine=CliEngine(EngineKind(program, caps), runner, root))
+
+
+def test_gpu_profile_on_docker_without_a_gpu_runtime_fails_before_running(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(GpuUnavailable) as failure:
+        project(tmp_path, "docker", DOCKER_CI_NO_GPU, 'name = "g"\n').run_config()
+    assert failure.value.finding == "docker.no_gpu_runtime"
+
+
+def test_gpu_profile_on_rootful_podman_with_cdi(tmp_path: Path) -> None:
+    spec = 'name = "g"\n[run]\ngpus = [0]\nipc = "host"\n'
+    config = project(tmp_path, "podman", PODMAN_ROOTFUL, spec, CDI_520).run_config()
+    assert config.gpu_flags == (
+        "--device", "nvidia.com/gpu=0", "--ulimit", "memlock=-1", "--ulimit", "stack=67108864",
+    )  # fmt: skip
+    assert (config.shm_size, config.extra_flags) == (None, ("--ipc=host",))
+
+
+def test_cpu_profile_on_rootless_podman_gets_keep_id_and_no_gpu_flags(tmp_path: Path) -> None:
+    spec = 'name = "c"\nprofile = "cpu"\n[run]\nshm_size = "2g"\n'
+    config = project(tmp_path, "podman", PODMAN_ROOTLESS, spec).run_config()
+    assert config.gpu_flags == ()
+    assert (config.shm_size, config.extra_flags) == ("2g", ("--userns=keep-id", "--user=0:0"))
