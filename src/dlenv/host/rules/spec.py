@@ -10,25 +10,13 @@ from dlenv.host.inventory import Inventory
 from dlenv.host.parse.kernel import parse_mem_size
 from dlenv.host.rules.versions import vtuple
 from dlenv.knowledge import Knowledge
+from dlenv.knowledge.wheels import KernelSet, runs_on
 from dlenv.resolve import GpuFact, HostFacts, ResolvedEnv, resolve
 from dlenv.spec import Spec
 
 S, R = Group.SPEC, Group.RESOURCES
 GIB = 1024**3
 
-# Kernel (SASS) and PTX architectures in PyTorch's CUDA wheels, per variant (compat-facts.md §4:
-# cog's measured arch lists and pytorch/pytorch#157517). A GPU runs SASS built for its own major
-# and an equal or lower minor, or JIT-compiles PTX built for an equal or lower capability.
-WHEEL_ARCHES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "cu118": (("3.7", "5.0", "6.0", "7.0", "7.5", "8.0", "8.6", "9.0"), ()),
-    "cu126": (("5.0", "6.0", "7.0", "7.5", "8.0", "8.6", "9.0"), ()),
-    "cu128": (("7.5", "8.0", "8.6", "9.0", "10.0", "12.0"), ()),
-    "cu129": (("7.5", "8.0", "8.6", "9.0", "10.0", "12.0"), ("12.0",)),
-    "cu130": (("7.5", "8.0", "8.6", "9.0", "10.0", "12.0"), ("12.0",)),
-    "cu132": (("7.5", "8.0", "8.6", "9.0", "10.0", "12.0"), ("12.0",)),
-}
-# RAPIDS platform floors per CUDA major: minimum compute capability and driver (compat-facts §6).
-RAPIDS_FLOORS = {"12": ("7.0", "535"), "13": ("7.5", "580")}
 # Compressed image sizes of the reference workflow (seed-system.md, Stage 6): base 4.5 GB, torch
 # 10.2 GB, rapids 16.6 GB. The CPU estimate (no CUDA libraries) is ours.
 IMAGE_GB = {"base": 4.5, "torch": 10.2, "rapids": 16.6, "cpu": 3.0}
@@ -71,7 +59,7 @@ def spec_findings(
         for gpu in gpus:
             found.extend(_gpu_vs_env(env, gpu, knowledge))
         if "rapids" in env.spec.python.groups:
-            found.extend(_rapids(env.cuda, inv.driver_version, gpus))
+            found.extend(_rapids(env.cuda, inv.driver_version, gpus, knowledge))
     shm = parse_mem_size(env.spec.run.shm_size)
     if shm is not None and shm < MIN_SHM:
         found.append(
@@ -133,13 +121,6 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
     return [ok("driver.cuda", S, f"driver {driver} supports CUDA {cuda}")]
 
 
-def _runs(cc: str, sass: tuple[str, ...], ptx: tuple[str, ...]) -> bool:
-    major, minor = (*vtuple(cc), 0, 0)[:2]
-    if any(vtuple(a)[0] == major and vtuple(a)[1] <= minor for a in sass):
-        return True
-    return any(vtuple(a) <= vtuple(cc) for a in ptx)
-
-
 def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Finding]:
     cc = gpu.compute_capability
     if cc is None or env.cuda is None:
@@ -156,8 +137,8 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
                 fix='set image.cuda = "12.6" in dlenv.toml (the last CUDA with kernels for it)',
             )
         ]
-    arches = WHEEL_ARCHES.get(env.torch_variant or "")
-    if arches and not _runs(cc, *arches):
+    kernels = _wheel_kernels(env, knowledge)
+    if kernels is not None and not runs_on(kernels, cc):
         return [
             fail(
                 "gpu.no_wheel_kernels",
@@ -166,7 +147,8 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
                 f"({gpu.name}, compute capability {cc})",
                 "PyTorch would fail with `no kernel image is available for execution on the "
                 "device` "
-                "(pytorch/pytorch#149845, #167244). Wheel architectures: " + ", ".join(arches[0]),
+                "(pytorch/pytorch#149845, #167244). Wheel architectures: "
+                + ", ".join(kernels.sass),
                 fix='set image.cuda = "12.6" (cu126 covers 5.0-9.0)'
                 if vtuple(cc) < (7, 5)
                 else 'set image.cuda = "12.8" or newer (cu128+ covers Blackwell)',
@@ -175,11 +157,28 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
     return []
 
 
-def _rapids(cuda: str, driver: str | None, gpus: list[HostGpu]) -> list[Finding]:
-    floor = RAPIDS_FLOORS.get(cuda.split(".", maxsplit=1)[0])
-    if floor is None:
+def _wheel_kernels(env: ResolvedEnv, knowledge: Knowledge) -> KernelSet | None:
+    """The kernel architectures of the torch wheel the resolver chose (knowledge data)."""
+    if not env.torch_version or not env.torch_variant:
+        return None
+    wheel = next(
+        (
+            w
+            for w in knowledge.torch.wheels
+            if w.torch == env.torch_version and w.variant == env.torch_variant
+        ),
+        None,
+    )
+    return knowledge.torch.kernels_for(wheel) if wheel else None
+
+
+def _rapids(
+    cuda: str, driver: str | None, gpus: list[HostGpu], knowledge: Knowledge
+) -> list[Finding]:
+    build = knowledge.packages.for_cuda("rapids", cuda)
+    if build is None or build.min_cc is None or build.driver_min is None:
         return []
-    min_cc, min_driver = floor
+    min_cc, min_driver = build.min_cc, build.driver_min
     found = []
     for gpu in gpus:
         if gpu.compute_capability and vtuple(gpu.compute_capability) < vtuple(min_cc):
