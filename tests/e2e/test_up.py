@@ -102,18 +102,20 @@ def running(
         capture_output=True,
         check=False,
     )
-    remove_test_images(engine, cli.env)
+    remove_test_images(engine, cli.env, (name, "e2e-busy", "e2e-nobase"))
 
 
-def remove_test_images(engine: str, env: dict[str, str]) -> None:
-    """The images these tests built (each engine keeps its own store): leave none behind."""
+def remove_test_images(engine: str, env: dict[str, str], names: tuple[str, ...]) -> None:
+    """The images these tests built, and only those (other suites may be running)."""
     listed = subprocess.run(
         [engine, "images", "--format", "{{.Repository}}:{{.Tag}}"],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    ours = [ref for ref in listed.stdout.split() if ref.startswith("localhost/dlenv/e2e-")]
-    if ours:
-        subprocess.run([engine, "rmi", "-f", *ours], env=env, capture_output=True, check=False)
+    ours = [ref for ref in listed.stdout.split() if ref.split(":")[0] in {
+        f"localhost/dlenv/{n}" for n in names
+    }]  # fmt: skip
+    if ours:  # no --force: an image still in use stays, and so does its container
+        subprocess.run([engine, "rmi", *ours], env=env, capture_output=True, check=False)
 
 
 def http_status(url: str, token: str | None = None) -> int:
