@@ -143,6 +143,18 @@ def test_verify_runs_the_cpu_checks_inside(env: Env) -> None:
     assert "all checks passed" in env.cli("verify").stderr
 
 
+def test_no_ca_and_no_relay_address_in_the_image(env: Env) -> None:
+    # Docker's legacy builder got the packages through the loopback relay; podman through a
+    # build secret. Neither may leave the CA, its host path or the relay's address behind.
+    image = env.engine_out("inspect", "--format", "{{.Config.Image}}", env.name).strip()
+    recorded = env.engine_out("image", "history", "--no-trunc", image) + env.engine_out(
+        "image", "inspect", image
+    )
+    assert "BEGIN CERTIFICATE" not in recorded
+    assert CA_BUNDLE not in recorded
+    assert "127.0.0.1:" not in recorded and "http_proxy" not in recorded.lower()
+
+
 def test_restart_comes_back_and_keeps_the_workspace(env: Env) -> None:
     env.cli("exec", "--", "sh", "-c", "echo kept > ~/workspace/restart.txt")
     started_before = env.engine_out("inspect", "--format", "{{.State.StartedAt}}", env.name)
