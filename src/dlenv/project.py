@@ -166,6 +166,7 @@ class Project:
             labels=labels,
             tmpfs=(f"{SECRETS_TMPFS}:rw,nosuid,nodev,noexec,size=1m,mode=0700",),
             shm_size=defaults.shm_size,
+            env=self.resolved.runtime_env,
             # The GPU profile never falls back to the CPU: no GPU path is an error with a fix.
             gpu_flags=gpu_flags(host, spec.run.gpus) if spec.profile == "gpu" else (),
             extra_flags=defaults.flags,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,12 @@ def test_layers_go_from_heaviest_to_lightest() -> None:
         if line in {"# torch", "# cupy", "# core", "# polars", "# extra"}
     ]
     assert order == ["torch", "cupy", "core", "polars", "extra"]
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rendered_scripts_pass_shellcheck(case: str, tmp_path: Path) -> None:
+    render_case(case).write(tmp_path)
+    scripts = [str(tmp_path / "entrypoint.sh"), str(tmp_path / "profile.sh")]
+    done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout

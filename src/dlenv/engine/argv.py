@@ -52,6 +52,8 @@ def run_argv(program: str, config: RunConfig) -> tuple[str, ...]:
         argv += ["--shm-size", config.shm_size]
     for key, value in sorted(config.labels.items()):
         argv += ["--label", f"{key}={value}"]
+    for key, value in sorted(config.env.items()):
+        argv += ["--env", f"{key}={value}"]
     argv += list(config.gpu_flags)
     argv += list(config.extra_flags)
     argv.append(config.image)

@@ -33,6 +33,7 @@ class RunConfig:
     tmpfs: tuple[str, ...] = ()
     shm_size: str | None = None
     gpu_flags: tuple[str, ...] = ()  # from dlenv.engine.gpu
+    env: Mapping[str, str] = field(default_factory=dict)  # never secrets: `inspect` shows these
     extra_flags: tuple[str, ...] = ()
 
 

@@ -87,6 +87,7 @@ class _ConfigFile:
 _CONFIG_FILES = (
     _ConfigFile("sshd_config", "/etc/ssh/sshd_config", "0644"),
     _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py", "0644"),
+    _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh", "0644"),
     _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", "0755"),
 )
 

@@ -27,7 +27,9 @@ env -0 | while IFS= read -r -d '' entry; do
     HOSTNAME|HOME|PWD|OLDPWD|SHLVL|TERM|USER|LOGNAME|SHELL|MAIL|_) continue ;;
   esac
   value=${entry#*=}
-  case "$value" in *$'\n'*|*'"'*) continue ;; esac
+  # The file is also sourced by login shells (/etc/profile.d/dlenv.sh): keep only values that
+  # read back literally inside double quotes.
+  case "$value" in *$'\n'*|*'"'*|*'$'*|*'`'*|*\\*) continue ;; esac
   printf '%s="%s"\n' "$name" "$value"
 done >/etc/environment.new
 mv /etc/environment.new /etc/environment
