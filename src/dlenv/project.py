@@ -17,6 +17,8 @@ from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay import index_hosts
 from dlenv.errors import UsageError
+from dlenv.host.facts import read_host_facts
+from dlenv.knowledge import load_knowledge
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.process import Runner
@@ -175,7 +177,10 @@ class Project:
 
 def open_project(options: EnvOptions, runner: Runner) -> Project:
     spec, source = load_effective_spec(options)
-    resolved = resolve(spec)
+    # The GPU profile resolves against this host's GPUs and driver when nvidia-smi answers, so
+    # `cuda = "auto"` fits them; without a driver it plans for no particular host.
+    host = read_host_facts(runner, load_knowledge()) if spec.profile == "gpu" else None
+    resolved = resolve(spec, host)
     engine, choice = open_engine(options.engine, spec.engine, runner)
     # The legacy builder has no build secrets: there the CA stays on the host and a loopback
     # relay fetches packages for the build (dlenv.engine.relay).
