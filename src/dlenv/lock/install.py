@@ -3,18 +3,18 @@
 Each layer installs with `--no-deps --require-hashes`: exactly the pinned files the resolve
 chose, nothing re-resolved at build time, and every download checked against the lock's hashes.
 `uv pip check` after each layer proves the layer's dependencies are all in it or below it.
+Where the builder has RUN mounts, the file is bind-mounted for the install only (so it is not in
+the image) and its sha256 is in the RUN line; the legacy builder COPYs it to /etc/dlenv/lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from dlenv.lock.model import Lock, LockedLayer
-
-# Inside the image: the layer files stay, as a record of exactly what each layer installed.
-LOCK_DIR_IN_IMAGE = "/etc/dlenv/lock"
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class LockedLayerView:
     """A locked layer as the Containerfile template uses it."""
 
     name: str
-    file: str  # file name in the build context, also under LOCK_DIR_IN_IMAGE
+    file: str  # file name in the build context
+    sha256: str  # of the file: in the RUN line, so it is the layer's cache key
     options: str  # uv pip install options, shell-quoted, with a trailing space
     package_count: int
 
@@ -60,6 +61,8 @@ def locked_layer_views(
         if not layer.packages:
             continue  # all it asks for is already in an earlier layer
         name = layer_file_name(layer)
-        views.append(LockedLayerView(layer.name, name, option_text, len(layer.packages)))
-        files[name] = requirements_text(layer)
+        text = requirements_text(layer)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        views.append(LockedLayerView(layer.name, name, digest, option_text, len(layer.packages)))
+        files[name] = text
     return views, files

@@ -62,7 +62,7 @@ def test_every_locked_pin_and_hash_reaches_the_build_verbatim() -> None:
 
 def test_layers_install_in_lock_order_without_resolving() -> None:
     containerfile = render().files["Containerfile"]
-    runs = [line for line in containerfile.splitlines() if "-r /etc/dlenv/lock/" in line]
+    runs = [line for line in containerfile.splitlines() if "-r /tmp/dlenv-lock/" in line]
     assert [re.search(r"lock-(\w+)\.txt", r)[1] for r in runs] == ["core", "polars", "extra"]  # type: ignore[index]
     install = [line for line in containerfile.splitlines() if "uv pip install" in line]
     assert install and all("--no-deps --require-hashes" in line for line in install)
@@ -92,6 +92,25 @@ def test_relocking_after_a_light_change_keeps_heavy_layer_files_byte_identical()
     before, after = render(lock=lock).files, render(lock=relocked).files
     assert before["lock-core.txt"] == after["lock-core.txt"]
     assert before["lock-polars.txt"] == after["lock-polars.txt"]
+
+
+def test_each_layer_runs_with_its_files_hash_as_cache_key() -> None:
+    """buildah leaves bind-mounted files out of its cache key: the RUN line must carry the hash."""
+    import hashlib
+
+    files = render().files
+    containerfile = files["Containerfile"]
+    for name in ("lock-core.txt", "lock-polars.txt", "lock-extra.txt"):
+        digest = hashlib.sha256(files[name].encode()).hexdigest()
+        assert f'echo "{digest}  /tmp/dlenv-lock/{name}" | sha256sum --check' in containerfile
+        assert f"--mount=type=bind,source={name},target=/tmp/dlenv-lock/{name}" in containerfile
+    assert "COPY lock-" not in containerfile  # not in the image: bind-mounted while installing
+
+
+def test_legacy_builder_copies_the_layer_files() -> None:
+    containerfile = render(LEGACY, ca=False).files["Containerfile"]
+    assert "COPY lock-core.txt /etc/dlenv/lock/lock-core.txt" in containerfile
+    assert "--mount" not in containerfile
 
 
 def test_a_layer_with_nothing_of_its_own_is_skipped() -> None:
