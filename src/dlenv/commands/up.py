@@ -24,7 +24,7 @@ from dlenv.commands.options import (
     WorkspaceOption,
 )
 from dlenv.console import err, info, out, print_json, success, warn
-from dlenv.engine.base import MANAGED_LABEL
+from dlenv.engine.base import MANAGED_LABEL, RunConfig
 from dlenv.environment_info import Access, access_from_container
 from dlenv.errors import DlenvError
 from dlenv.ports import check_ports_free, is_loopback
@@ -87,6 +87,9 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     keys = key_files or [Path(p) for p in spec.ssh.authorized_keys] or default_public_keys()
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
 
+    # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
+    config = project.run_config()
+    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port}
     existing = engine.container(project.name)
     if existing is not None and existing.labels.get(MANAGED_LABEL) != "true":
         raise DlenvError(
@@ -97,22 +100,24 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     if (
         existing is not None
         and existing.state == "running"
-        and project.run_config().labels.items() <= existing.labels.items()
+        and config.labels.items() <= existing.labels.items()
     ):
         info(f"{project.name} is already running")
     else:
+        if existing is None:
+            check_ports_free(bind, ports)  # before a build that can take minutes
         ensure_image(project)
         if existing is not None:
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(project.name)
-        check_ports_free(bind, {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port})
-        _start(project, timeout)
+            check_ports_free(bind, ports)
+        _start(project, config, timeout)
     started = engine.container(project.name)
     assert started is not None
     return access_from_container(started, project.state.read_token())
 
 
-def _start(project: Project, timeout: float) -> None:
+def _start(project: Project, config: RunConfig, timeout: float) -> None:
     engine, spec = project.engine, project.spec
     token = project.state.jupyter_token()
     labels = {MANAGED_LABEL: "true", "dev.dlenv.name": project.name}
@@ -120,7 +125,6 @@ def _start(project: Project, timeout: float) -> None:
         engine.create_volume(project.hostkeys_volume, labels)
     if spec.run.workspace == "volume" and not engine.volume_exists(project.workspace_volume):
         engine.create_volume(project.workspace_volume, labels)
-    config = project.run_config()
     engine.run(config)
     host = "127.0.0.1" if spec.run.bind in {"0.0.0.0", "::"} else spec.run.bind  # noqa: S104
     endpoints = Endpoints(host, spec.ssh.port, spec.jupyter.port, token)
