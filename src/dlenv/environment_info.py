@@ -43,11 +43,14 @@ class Access:
         }
 
 
+def reachable_host(bind: str) -> str:
+    """The address to connect to: a wildcard bind is reachable on loopback too."""
+    return "127.0.0.1" if bind in {"0.0.0.0", "::"} else bind  # noqa: S104
+
+
 def access_from_container(info: ContainerInfo, token: str | None) -> Access:
     labels = info.labels
-    bind = labels.get("dev.dlenv.bind", "127.0.0.1")
-    # A wildcard bind is reachable on loopback too; that is the address to print.
-    host = "127.0.0.1" if bind in {"0.0.0.0", "::"} else bind  # noqa: S104
+    host = reachable_host(labels.get("dev.dlenv.bind", "127.0.0.1"))
     return Access(
         name=info.name,
         state=info.state,

@@ -9,6 +9,9 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dlenv.console import err
+from dlenv.engine.cli_engine import CliEngine
+
 
 @dataclass(frozen=True)
 class Endpoints:
@@ -72,3 +75,21 @@ def wait_until_ready(
         time.sleep(0.2)
     missing = [n for n, ok in (("SSH", ssh_ok), ("Jupyter", jupyter_ok)) if not ok]
     raise TimeoutError(f"{' and '.join(missing)} did not answer within {timeout:.0f} s")
+
+
+def wait_for_container(
+    engine: CliEngine, name: str, endpoints: Endpoints, *, timeout: float
+) -> None:
+    """`wait_until_ready` with a spinner, watching that the container keeps running."""
+
+    def running() -> bool:
+        found = engine.container(name)
+        return found is not None and found.state == "running"
+
+    with err.status("waiting for SSH and Jupyter…") as status:
+        wait_until_ready(
+            endpoints,
+            still_running=running,
+            timeout=timeout,
+            on_progress=lambda message: status.update(message + "…"),
+        )

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import user_state_dir
 
 from dlenv.errors import DlenvError, UsageError
+from dlenv.files import write_atomic
 
 _PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
 
@@ -56,7 +56,7 @@ class EnvState:
         """The environment's token: made once, then reused so bookmarked URLs keep working."""
         self.ensure_directory()
         if not self.token_file.exists():
-            _write_atomic(self.token_file, secrets.token_urlsafe(32) + "\n", mode=0o600)
+            write_atomic(self.token_file, secrets.token_urlsafe(32) + "\n", mode=0o600)
         return self.token_file.read_text(encoding="utf-8").strip()
 
     def read_token(self) -> str | None:
@@ -68,7 +68,7 @@ class EnvState:
     def write_authorized_keys(self, key_files: list[Path]) -> Path:
         keys = [read_public_key(path) for path in key_files]
         self.ensure_directory()
-        _write_atomic(self.authorized_keys_file, "".join(k + "\n" for k in keys), mode=0o644)
+        write_atomic(self.authorized_keys_file, "".join(k + "\n" for k in keys), mode=0o644)
         return self.authorized_keys_file
 
 
@@ -107,15 +107,3 @@ def read_public_key(path: Path) -> str:
             hint="Expected a line like `ssh-ed25519 AAAA... you@host` (a .pub file).",
         )
     return "\n".join(lines)
-
-
-def _write_atomic(path: Path, text: str, *, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +11,7 @@ import typer
 
 from dlenv.console import info, success
 from dlenv.errors import UsageError
+from dlenv.files import write_atomic
 from dlenv.spec.model import OPTIONAL_GROUPS
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ def init_command(
     text = spec_text(rec)
     for reason in rec.reasons:
         info(reason)
-    _write_atomically(path, text)
+    write_atomic(path, text, mode=0o644)
     success(f"wrote {path}; next: `dlenv doctor`, then `dlenv up`")
 
 
@@ -102,13 +101,3 @@ def _ask(rec: Recommendation) -> Recommendation:
     return _apply_flags(rec, profile, engine, cuda, groups or None, None)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path()
-    fd, tmp = tempfile.mkstemp(prefix=".dlenv-", suffix=".toml", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

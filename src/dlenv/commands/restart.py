@@ -6,12 +6,12 @@ import typer
 
 from dlenv.commands.options import EngineOption, NameOption, SpecOption
 from dlenv.commands.target import find_target
-from dlenv.console import err, success
+from dlenv.console import success
 from dlenv.environment_info import access_from_container
 from dlenv.errors import DlenvError
 from dlenv.process import SubprocessRunner
 from dlenv.project import EnvOptions
-from dlenv.readiness import Endpoints, wait_until_ready
+from dlenv.readiness import Endpoints, wait_for_container
 
 
 def register(app: typer.Typer) -> None:
@@ -35,18 +35,8 @@ def restart_command(
     access = access_from_container(target.container, target.state.read_token())
     endpoints = Endpoints(access.host, access.ssh_port, access.jupyter_port, access.token or "")
 
-    def running() -> bool:
-        found = target.engine.container(target.name)
-        return found is not None and found.state == "running"
-
     try:
-        with err.status("waiting for SSH and Jupyter…") as status:
-            wait_until_ready(
-                endpoints,
-                still_running=running,
-                timeout=timeout,
-                on_progress=lambda msg: status.update(msg + "…"),
-            )
+        wait_for_container(target.engine, target.name, endpoints, timeout=timeout)
     except (TimeoutError, RuntimeError) as problem:
         raise DlenvError(
             f"{target.name} did not come back after the restart: {problem}",

@@ -23,14 +23,14 @@ from dlenv.commands.options import (
     SshPortOption,
     WorkspaceOption,
 )
-from dlenv.console import err, info, out, print_json, success, warn
+from dlenv.console import info, out, print_json, success, warn
 from dlenv.engine.base import MANAGED_LABEL, RunConfig
-from dlenv.environment_info import Access, access_from_container
+from dlenv.environment_info import Access, access_from_container, reachable_host
 from dlenv.errors import DlenvError
 from dlenv.ports import check_ports_free, is_loopback
 from dlenv.process import SubprocessRunner
 from dlenv.project import EnvOptions, Project, open_project
-from dlenv.readiness import Endpoints, wait_until_ready
+from dlenv.readiness import Endpoints, wait_for_container
 from dlenv.state import default_public_keys
 
 
@@ -126,21 +126,10 @@ def _start(project: Project, config: RunConfig, timeout: float) -> None:
     if spec.run.workspace == "volume" and not engine.volume_exists(project.workspace_volume):
         engine.create_volume(project.workspace_volume, labels)
     engine.run(config)
-    host = "127.0.0.1" if spec.run.bind in {"0.0.0.0", "::"} else spec.run.bind  # noqa: S104
-    endpoints = Endpoints(host, spec.ssh.port, spec.jupyter.port, token)
-
-    def running() -> bool:
-        found = engine.container(project.name)
-        return found is not None and found.state == "running"
+    endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
 
     try:
-        with err.status("waiting for SSH and Jupyter…") as status:
-            wait_until_ready(
-                endpoints,
-                still_running=running,
-                timeout=timeout,
-                on_progress=lambda msg: status.update(msg + "…"),
-            )
+        wait_for_container(engine, project.name, endpoints, timeout=timeout)
     except (TimeoutError, RuntimeError) as problem:
         logs = engine.logs(project.name, tail=30)
         engine.remove_container(project.name)  # leave nothing half-started behind
