@@ -7,6 +7,7 @@ port with its storage in a temporary directory; the pushed image is pulled back 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -183,3 +184,45 @@ def test_unknown_platform_is_bad_input(project: Cli, built: str) -> None:
     done = project("build", "--platform", "linux/amd64,linux/riscv64", check=False)
     assert done.returncode == 2
     assert "linux/riscv64" in done.stderr
+
+
+# Opt-in (not in CI: under QEMU the arm64 half takes about 3 minutes): needs qemu-user-static
+# registered in binfmt_misc and a manifest list of linux/amd64 + linux/arm64 base images, e.g.
+#   debootstrap --arch=arm64 --variant=minbase bookworm ROOT http://deb.debian.org/debian
+#   tar -C ROOT -c . | podman import --arch arm64 - localhost/dlenv-test/debian:bookworm-arm64
+#   podman manifest create localhost/dlenv-test/debian:bookworm-multi
+#   podman manifest add localhost/dlenv-test/debian:bookworm-multi \
+#     containers-storage:localhost/dlenv-test/debian:bookworm   (and the same for -arm64)
+# then DLENV_TEST_MULTIARCH_BASE=localhost/dlenv-test/debian:bookworm-multi.
+MULTIARCH_BASE = os.environ.get("DLENV_TEST_MULTIARCH_BASE")
+
+
+@pytest.mark.skipif(not MULTIARCH_BASE, reason="set DLENV_TEST_MULTIARCH_BASE to a manifest list")
+def test_multiplatform_build_and_push_of_the_manifest_list(
+    cli_factory: Any, registry: str
+) -> None:
+    cli: Cli = cli_factory("podman", "e2e-multiarch")
+    text = spec_text([]).replace(BASE_IMAGE, str(MULTIARCH_BASE))
+    (cli.cwd / "dlenv.toml").write_text(text.replace(NAME, "e2e-multiarch"))
+    cli("lock")
+    built = cli(
+        "build", "--platform", "linux/amd64,linux/arm64", "--ca-bundle", CA_BUNDLE, timeout=1800
+    )
+    manifest = built.stdout.strip().splitlines()[-1]
+    assert manifest.endswith("-multiarch")
+    pushed = cli(
+        "push", f"{registry}/e2e/multi:1", "--no-tls-verify", "--ca-bundle", CA_BUNDLE
+    ).stdout.strip().splitlines()[-1]
+    # Read the pushed list back from the registry by its digest (registry HTTP API v2).
+    digest = pushed.rsplit("@", 1)[1]
+    request = urllib.request.Request(
+        f"http://{registry}/v2/e2e/multi/manifests/{digest}",
+        headers={
+            "Accept": "application/vnd.oci.image.index.v1+json, "
+            "application/vnd.docker.distribution.manifest.list.v2+json"
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        listing = json.loads(answer.read())
+    architectures = sorted(m["platform"]["architecture"] for m in listing["manifests"])
+    assert architectures == ["amd64", "arm64"]
