@@ -100,10 +100,12 @@ def in_image(cli: Cli, image: str, script: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(project: Cli) -> str:
+def built(project: Cli) -> Iterator[str]:
     project("lock")
     done = project("build", "--ca-bundle", CA_BUNDLE)
-    return done.stdout.strip().splitlines()[-1]
+    image = done.stdout.strip().splitlines()[-1]
+    yield image
+    podman(project, "rmi", "--force", image, check=False)  # only the image this module built
 
 
 def locked_pins(cli: Cli) -> dict[str, str]:
@@ -226,3 +228,4 @@ def test_multiplatform_build_and_push_of_the_manifest_list(
         listing = json.loads(answer.read())
     architectures = sorted(m["platform"]["architecture"] for m in listing["manifests"])
     assert architectures == ["amd64", "arm64"]
+    podman(cli, "manifest", "rm", manifest, check=False)
