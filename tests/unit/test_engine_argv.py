@@ -73,6 +73,8 @@ def test_build_argv_passes_ca_as_secret_and_proxies_as_build_args() -> None:
         ("Step 3/21 : ENV LANG=C.UTF-8     LC_ALL=C.UTF-8",
          (3, 21, "ENV LANG=C.UTF-8 LC_ALL=C.UTF-8")),
         ("#7 [4/20] RUN set -eux; apt-get update", (4, 20, "RUN set -eux; apt-get update")),
+        ("[linux/arm64] STEP 2/9: ARG DEBIAN_FRONTEND=noninteractive",
+         (2, 9, "ARG DEBIAN_FRONTEND=noninteractive")),
         ("#9 [stage-1 2/5] COPY entrypoint.sh /x", (2, 5, "COPY entrypoint.sh /x")),
     ],
 )  # fmt: skip

@@ -23,7 +23,8 @@ from dlenv.render.context import BuilderCaps
 # "STEP 3/14: RUN ..." (podman/buildah), "Step 3/14 : RUN ..." (legacy docker),
 # "#7 [3/14] RUN ..." (BuildKit, --progress=plain).
 _STEP_PATTERNS = (
-    re.compile(r"^STEP (\d+)/(\d+): (.*)$"),
+    # Multi-platform podman builds prefix each line with the platform: "[linux/arm64] STEP ...".
+    re.compile(r"^(?:\[[\w./-]+\] )?STEP (\d+)/(\d+): (.*)$"),
     re.compile(r"^Step (\d+)/(\d+) : (.*)$"),
     re.compile(r"^#\d+ \[(?:[\w-]+ )?(\d+)/(\d+)\] (.*)$"),
 )
