@@ -45,9 +45,12 @@ TUMBLEWEED_NVIDIA_REPO = "https://download.nvidia.com/opensuse/tumbleweed"
 TUMBLEWEED_OPEN_KMP = "nvidia-open-driver-G06-signed-kmp-default"
 TUMBLEWEED_PROPRIETARY_KMP = "nvidia-driver-G06-kmp-default"
 
-# Secure Boot: DKMS (Debian, Ubuntu, RHEL, Amazon Linux) signs with this key and prints it for
+# Secure Boot: DKMS (Debian, RHEL, Amazon Linux) signs with this key and prints it for
 # `mokutil --import`; akmods (Fedora) needs `kmodgenca -a` first (RPM Fusion Howto/Secure Boot).
 DKMS_MOK_KEY = "/var/lib/dkms/mok.pub"
+# Ubuntu's DKMS signs with shim-signed's machine key instead (made by `update-secureboot-policy
+# --new-key`; /etc/dkms/framework.conf points mok_signing_key there), on 22.04 and 24.04 alike.
+UBUNTU_MOK_KEY = "/var/lib/shim-signed/mok/MOK.der"
 AKMODS_MOK_KEY = "/etc/pki/akmods/certs/public_key.der"
 
 # --- RPM Fusion (Fedora) -----------------------------------------------------------------------

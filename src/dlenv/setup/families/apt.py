@@ -87,7 +87,9 @@ def driver(ctx: Context) -> list[Step]:
             ),
             after=After.REBOOT,
         ),
-        *common.mok_enroll(ctx, src.DKMS_MOK_KEY),
+        *common.mok_enroll(
+            ctx, src.UBUNTU_MOK_KEY if ctx.distro.family is Family.UBUNTU else src.DKMS_MOK_KEY
+        ),
         common.nouveau(INITRAMFS),
         common.driver_loaded(),
     ]
