@@ -16,6 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from dlenv import __version__
 from dlenv.console import report_error
+from dlenv.context import AppContext
 from dlenv.errors import DlenvError
 
 EXIT_USAGE = 2
@@ -141,10 +142,14 @@ def _root(
     """Bring up a secure deep-learning dev container: `dlenv up`."""
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code: 0 ok, 1 user error, 2 bad input, 130 interrupt."""
+def run(argv: list[str] | None = None, context: AppContext | None = None) -> int:
+    """Run the CLI and return its exit code: 0 ok, 1 user error, 2 bad input, 130 interrupt.
+
+    `context` is what the commands may know of the process (cwd, environment, user, state
+    directory, runner); tests pass their own to run commands in-process with a fake runner.
+    """
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False, obj=context or AppContext.from_process())
     except DlenvError as error:
         report_error(error)
         return error.exit_code

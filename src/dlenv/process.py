@@ -10,7 +10,7 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -143,14 +143,3 @@ def _merged_env(extra: Mapping[str, str]) -> dict[str, str] | None:
     env = dict(os.environ)
     env.update(extra)
     return env
-
-
-def argv(*parts: str | Sequence[str]) -> tuple[str, ...]:
-    """Flatten strings and sequences of strings into one argv tuple."""
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            out.append(part)
-        else:
-            out.extend(part)
-    return tuple(out)

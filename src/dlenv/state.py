@@ -1,17 +1,14 @@
 """Per-user, per-environment state on the host: the Jupyter token, authorized keys, build logs.
 
-Lives in the user's state directory (`$XDG_STATE_HOME/dlenv`, or `DLENV_STATE_DIR`), never in an
+Lives in the user's state directory (`dlenv.context.state_root_from`), never in an
 image. Secrets are created 0600 in a 0700 directory and written atomically.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
-from platformdirs import user_state_dir
 
 from dlenv.errors import DlenvError, UsageError
 from dlenv.files import write_atomic
@@ -19,18 +16,14 @@ from dlenv.files import write_atomic
 _PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
 
 
-def state_root() -> Path:
-    override = os.environ.get("DLENV_STATE_DIR")
-    return Path(override) if override else Path(user_state_dir("dlenv"))
-
-
 @dataclass(frozen=True)
 class EnvState:
     directory: Path
 
     @classmethod
-    def for_env(cls, name: str) -> EnvState:
-        return cls(state_root() / "envs" / name)
+    def for_env(cls, state_root: Path, name: str) -> EnvState:
+        """`state_root` comes from the AppContext (`DLENV_STATE_DIR` or the platform's)."""
+        return cls(state_root / "envs" / name)
 
     @property
     def token_file(self) -> Path:

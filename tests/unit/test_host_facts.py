@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dlenv.host.facts import read_host_facts
 from dlenv.knowledge import load_knowledge
-from tests.fakes import FakeRunner
+from tests.support.fakes import FakeRunner
 
 CAPTURED = Path(__file__).parent.parent / "fixtures" / "captured" / "nvidia-smi"
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dlenv.render import BuilderCaps, RenderInput, render_context
+from dlenv.engine.caps import BuilderCaps
+from dlenv.render import RenderInput, render_context
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
+from tests.support.index_config import TEST_INDEXES
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "render"
 LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
@@ -31,12 +33,18 @@ CASES = {
     "cpu-system-ca": (apply_overrides(Spec(), CPU_TEST_SPEC), BuilderCaps(), True),
     # Docker's legacy builder: no RUN --mount, no COPY --chmod.
     "cpu-legacy-builder": (apply_overrides(Spec(), CPU_TEST_SPEC), LEGACY, False),
+    # The legacy builder with a CA bundle: every index is named over the loopback relay, and
+    # torch comes from PyTorch's (CPU) index only.
+    "cpu-torch-legacy-relay": (
+        apply_overrides(Spec(), {**CPU_TEST_SPEC, "torch.enabled": True}), LEGACY, True
+    ),
 }
 
 
 def render_case(case: str):  # type: ignore[no-untyped-def]
     spec, caps, ca = CASES[case]
-    return render_context(RenderInput(resolve(spec), caps, uid=1000, gid=1000, with_ca_bundle=ca))
+    env = resolve(spec, indexes=TEST_INDEXES)
+    return render_context(RenderInput(env, caps, uid=1000, gid=1000, with_ca_bundle=ca))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -102,14 +110,59 @@ def test_legacy_builder_gets_no_buildkit_syntax() -> None:
     assert "rm -rf /var/lib/apt/lists/*" in containerfile  # no cache mount: clean up in-layer
 
 
-def test_ca_bundle_without_secret_mounts_goes_through_the_relay() -> None:
-    # The legacy builder has no secrets: the CA stays on the host (dlenv.engine.relay).
-    files = render_context(RenderInput(resolve(Spec()), LEGACY, 1000, 1000, with_ca_bundle=True))
-    containerfile = files.files["Containerfile"]
-    assert "--mount=type=secret" not in containerfile
-    assert "/run/secrets" not in containerfile and "SSL_CERT_FILE" not in containerfile
-    assert "UV_DEFAULT_INDEX=http://pypi.org/simple" in containerfile
-    assert "--index-url http://download.pytorch.org/whl/" in containerfile
+def _install_lines(containerfile: str) -> list[str]:
+    """Each RUN step's text with continuation lines joined, for the steps that install."""
+    joined = containerfile.replace("\\\n", " ")
+    return [line for line in joined.splitlines() if "pip install" in line]
+
+
+# Every path a build can take: buildah/BuildKit with and without a CA secret, the legacy builder
+# without a CA and through the relay with one.
+INDEX_PATHS = {
+    "secrets, no CA": (BuilderCaps(), False, lambda url: url),
+    "secrets, CA": (BuilderCaps(), True, lambda url: url),
+    "legacy, no CA": (LEGACY, False, lambda url: url),
+    "legacy, relay": (LEGACY, True, lambda url: url.replace("https://", "http://", 1)),
+}
+
+
+@pytest.mark.parametrize("path", sorted(INDEX_PATHS))
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_every_install_names_exactly_the_index_the_resolver_chose(path: str, profile: str) -> None:
+    # Regression: the relay path set UV_DEFAULT_INDEX (PyPI) beside `--index-url` (PyTorch's
+    # index) and uv took PyPI's CUDA torch for the CPU profile. Now no index comes from the
+    # environment of a RUN step: each install names its own, and nothing else.
+    caps, ca, through = INDEX_PATHS[path]
+    spec = apply_overrides(Spec(), {"profile": profile, "python.groups": ["polars"]})
+    env = resolve(spec, indexes=TEST_INDEXES)
+    containerfile = render_context(RenderInput(env, caps, 1000, 1000, with_ca_bundle=ca)).files[
+        "Containerfile"
+    ]
+    for variable in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_INDEX=", "PIP_INDEX_URL", "PIP_EXTRA"):
+        assert variable not in containerfile
+    installs = [line for line in _install_lines(containerfile) if "uv pip install" in line]
+    assert len(installs) == len(env.layers)
+    for layer, line in zip(env.layers, installs, strict=True):
+        words = line.split()
+        named = [words[i + 1] for i, w in enumerate(words) if w.endswith("-index-url")]
+        named += [words[i + 1] for i, w in enumerate(words) if w == "--default-index"]
+        expected = [through(url) for _, url in env.index_options(layer)]
+        assert sorted(named) == sorted(expected), layer.name
+        assert words.count("--default-index") == 1
+    torch = next(layer for layer in env.layers if layer.name == "torch")
+    assert dict(env.index_options(torch))["--default-index"].startswith(
+        TEST_INDEXES.mirrors[next(iter(TEST_INDEXES.mirrors))][:8]
+    )
+    # uv itself comes from the configured default index, too.
+    bootstrap = next(line for line in _install_lines(containerfile) if "uv==" in line)
+    assert f"--index-url {through(TEST_INDEXES.default)}" in bootstrap
+
+
+def test_torch_reads_pytorchs_index_for_its_variant_and_nothing_else() -> None:
+    spec = apply_overrides(Spec(), CPU_TEST_SPEC | {"torch.enabled": True})
+    env = resolve(spec, indexes=TEST_INDEXES)
+    torch = next(layer for layer in env.layers if layer.name == "torch")
+    assert env.index_options(torch) == (("--default-index", "https://torch-mirror.test/whl/cpu"),)
 
 
 def test_layers_go_from_heaviest_to_lightest() -> None:

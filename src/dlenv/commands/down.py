@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from dlenv.commands.options import EngineOption, NameOption, SpecOption
-from dlenv.commands.target import find_target
+from dlenv.commands.options import env_options
 from dlenv.console import info, success
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.context import AppContext
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target
 
 
 def register(app: typer.Typer) -> None:
     app.command("down")(down_command)
 
 
+@env_options("target")
 def down_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
 ) -> None:
     """Stop the environment; the workspace volume and SSH host keys stay for the next `up`."""
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
+    target = find_target(options, ctx)
     if target.container is None:
         info(f"{target.name} is not running; nothing to do")
         return

@@ -6,22 +6,23 @@ import sys
 
 import typer
 
-from dlenv.commands.options import EngineOption, NameOption, SpecOption
-from dlenv.commands.target import find_target, require_running
+from dlenv.commands.options import env_options
+from dlenv.context import AppContext
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target, require_running
 from dlenv.errors import UsageError
-from dlenv.process import Command, SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
     app.command("exec")(exec_command)
 
 
+@env_options("target")
 def exec_command(
+    options: EnvOptions,
+    ctx: AppContext,
     command: list[str] = typer.Argument(None, help="The command and its arguments, after `--`."),
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
     root: bool = typer.Option(False, "--root", help="Run as root instead of the environment user."),
 ) -> int:
     """Run a command in the running environment (`dlenv exec -- python train.py`).
@@ -30,10 +31,10 @@ def exec_command(
     """
     if not command:
         raise UsageError("no command given", hint="Put it after `--`: dlenv exec -- nvidia-smi")
-    runner = SubprocessRunner()
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), runner)
-    container = require_running(target)
-    user = "root" if root else container.labels.get("dev.dlenv.user", "dev")
+    runner = ctx.runner
+    target = find_target(options, ctx)
+    require_running(target)
+    user = "root" if root else target.labels.user
     argv = target.engine.exec_argv(
         target.name, tuple(command), user=user, stdin=True, tty=sys.stdin.isatty()
     )

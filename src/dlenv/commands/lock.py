@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from dlenv.commands.options import (
-    BaseImageOption,
-    CaBundleOption,
-    EngineOption,
-    NameOption,
-    ProfileOption,
-    PythonOption,
-    SpecOption,
-)
+from dlenv.commands.options import env_options
 from dlenv.console import info, out, success
+from dlenv.context import AppContext
 from dlenv.engine.detect import open_engine
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.resolution import load_effective_spec, resolve_here
 from dlenv.errors import DlenvError
 from dlenv.lock import lock_input, read_lock, stale_reasons, write_lock
 from dlenv.lock.locate import lock_path
 from dlenv.lock.resolver import probe_system_python, resolve_lock
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions, load_effective_spec
-from dlenv.resolve import resolve
 
 
 class LockCheckFailed(DlenvError):
@@ -34,14 +24,10 @@ def register(app: typer.Typer) -> None:
     app.command("lock")(lock_command)
 
 
+@env_options("build")
 def lock_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    profile: ProfileOption = None,
-    base_image: BaseImageOption = None,
-    python: PythonOption = None,
-    engine: EngineOption = None,
-    ca_bundle: CaBundleOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     check: bool = typer.Option(
         False, "--check", help="Only say whether dlenv.lock matches the spec (exit 1 if not)."
     ),
@@ -50,17 +36,9 @@ def lock_command(
     ),
 ) -> None:
     """Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."""
-    options = EnvOptions(
-        spec_path=spec,
-        name=name,
-        profile=profile,
-        base_image=base_image,
-        python=python,
-        engine=engine,
-    )
-    effective, source = load_effective_spec(options)
-    env = resolve(effective)
-    path = lock_path(source, Path.cwd())
+    effective, source = load_effective_spec(options, ctx)
+    env = resolve_here(effective, ctx)  # the same resolve `up` and `build` check the lock with
+    path = lock_path(source, ctx.cwd)
     wanted = lock_input(env)
     previous = read_lock(path)
     if check:
@@ -75,20 +53,22 @@ def lock_command(
             )
         success(f"{path} is up to date ({previous.package_count} packages)")
         return
-    runner = SubprocessRunner()
+    runner = ctx.runner
     if env.spec.python.version == "system":
-        program = open_engine(engine, effective.engine, runner)[0].name
+        program = open_engine(options.engine, effective.engine, runner)[0].name
         info(f'python.version = "system": asking {env.base_image} for its python3 version')
         target = probe_system_python(runner, program, env.base_image)
     else:
         target = env.spec.python.version
     info(f"resolving {len(wanted.layers)} layers for Python {target}, linux/amd64 + linux/arm64")
+    ca_bundle = (ctx.cwd / options.ca_bundle.expanduser()).resolve() if options.ca_bundle else None
     lock = resolve_lock(
         runner,
         wanted,
         target,
         previous=None if upgrade else previous,
-        ca_bundle=ca_bundle.expanduser().resolve() if ca_bundle else None,
+        ca_bundle=ca_bundle,
+        indexes=env.indexes,
     )
     write_lock(path, lock)
     for layer in lock.layers:

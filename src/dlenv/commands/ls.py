@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dlenv.commands.options import EngineOption, JsonOption
+from dlenv.commands.options import JsonOption, app_context_of
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.detect import ENGINES, open_engine
+from dlenv.environment.labels import EnvLabels
 from dlenv.errors import DlenvError, UsageError
-from dlenv.process import Runner, SubprocessRunner
+from dlenv.process import Runner
 
 
 def register(app: typer.Typer) -> None:
@@ -27,14 +28,14 @@ class Listed:
     container: ContainerInfo
 
     def as_json(self) -> dict[str, Any]:
-        labels = self.container.labels
+        labels = EnvLabels.decode(self.container.labels, self.container.name)
         return {
-            "name": labels.get("dev.dlenv.name", self.container.name),
+            "name": labels.name,
             "engine": self.engine,
             "state": self.container.state,
             "image": self.container.image,
-            "ssh_port": int(labels.get("dev.dlenv.ssh-port", "0")) or None,
-            "jupyter_port": int(labels.get("dev.dlenv.jupyter-port", "0")) or None,
+            "ssh_port": labels.ssh_port,
+            "jupyter_port": labels.jupyter_port,
         }
 
 
@@ -55,12 +56,16 @@ def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], l
     return sorted(listed, key=lambda e: (e.container.name, e.engine)), problems
 
 
-def ls_command(engine: EngineOption = None, as_json: JsonOption = False) -> None:
+def ls_command(
+    click_context: typer.Context,
+    engine: Annotated[str | None, typer.Option("--engine", help="Only this engine.")] = None,
+    as_json: JsonOption = False,
+) -> None:
     """List the dlenv environments on this host (podman and docker).
 
     Running and stopped ones; --engine limits it to one engine.
     """
-    listed, problems = list_environments(SubprocessRunner(), engine)
+    listed, problems = list_environments(app_context_of(click_context).runner, engine)
     for problem in problems:
         warn(problem)
     if as_json:

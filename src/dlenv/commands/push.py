@@ -4,37 +4,27 @@ from __future__ import annotations
 
 import typer
 
-from dlenv.commands.options import (
-    BaseImageOption,
-    CaBundleOption,
-    EngineOption,
-    NameOption,
-    ProfileOption,
-    PythonOption,
-    SpecOption,
-)
+from dlenv.commands.options import env_options
 from dlenv.console import info, out, success
+from dlenv.context import AppContext
 from dlenv.engine.publish import manifest_name, push
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.project import open_project
 from dlenv.errors import DlenvError
-from dlenv.process import Command, SubprocessRunner
-from dlenv.project import EnvOptions, open_project
+from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
     app.command("push")(push_command)
 
 
+@env_options("build")
 def push_command(
+    options: EnvOptions,
+    ctx: AppContext,
     reference: str = typer.Argument(
         ..., metavar="REF", help="Where to push: REGISTRY/NAME[:TAG], e.g. 127.0.0.1:5000/dl:1."
     ),
-    spec: SpecOption = None,
-    name: NameOption = None,
-    profile: ProfileOption = None,
-    base_image: BaseImageOption = None,
-    python: PythonOption = None,
-    engine: EngineOption = None,
-    ca_bundle: CaBundleOption = None,
     tls_verify: bool = typer.Option(
         True,
         "--tls-verify/--no-tls-verify",
@@ -42,17 +32,8 @@ def push_command(
     ),
 ) -> None:
     """Push the built image (or its multi-platform manifest list) to REF; print REF@sha256:..."""
-    options = EnvOptions(
-        spec_path=spec,
-        name=name,
-        profile=profile,
-        base_image=base_image,
-        python=python,
-        engine=engine,
-        ca_bundle=ca_bundle,  # part of the build context, so of the image tag
-    )
-    runner = SubprocessRunner()
-    project = open_project(options, runner)
+    runner = ctx.runner
+    project = open_project(options, ctx)  # the CA bundle is in the build context, so the tag
     program = project.engine.name
     manifest = manifest_name(project.image_tag)
     exists = Command((program, "manifest", "exists", manifest))

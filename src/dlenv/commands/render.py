@@ -6,18 +6,11 @@ from pathlib import Path
 
 import typer
 
-from dlenv.commands.options import (
-    BaseImageOption,
-    CaBundleOption,
-    EngineOption,
-    NameOption,
-    ProfileOption,
-    PythonOption,
-    SpecOption,
-)
+from dlenv.commands.options import env_options
 from dlenv.console import info, out
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions, open_project
+from dlenv.context import AppContext
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.project import open_project
 from dlenv.render.size_class import size_class
 
 
@@ -25,30 +18,18 @@ def register(app: typer.Typer) -> None:
     app.command("render")(render_command)
 
 
+@env_options("build")
 def render_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    profile: ProfileOption = None,
-    base_image: BaseImageOption = None,
-    python: PythonOption = None,
-    engine: EngineOption = None,
-    ca_bundle: CaBundleOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     out_dir: Path = typer.Option(
         Path("dlenv-build"), "--out", help="Directory to write into.", file_okay=False
     ),
 ) -> None:
     """Write the build context to a directory (byte-stable: same spec, same files)."""
-    options = EnvOptions(
-        spec_path=spec,
-        name=name,
-        profile=profile,
-        base_image=base_image,
-        python=python,
-        engine=engine,
-        ca_bundle=ca_bundle,
-    )
-    project = open_project(options, SubprocessRunner())
-    project.context.write(out_dir)
+    project = open_project(options, ctx)
+    target = ctx.cwd / out_dir
+    project.context.write(target)
     for file_name in sorted(project.context.files):
         out.print(str(out_dir / file_name))
     info(f"image tag when built: {project.image_tag} (engine: {project.engine.name})")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from dlenv.commands.options import EngineOption, NameOption, SpecOption
-from dlenv.commands.target import find_target
+from dlenv.commands.options import env_options
 from dlenv.console import success
-from dlenv.environment_info import access_from_container
+from dlenv.context import AppContext
+from dlenv.environment.access import access_from_container
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target
 from dlenv.errors import DlenvError
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions
 from dlenv.readiness import Endpoints, wait_for_container
 
 
@@ -18,21 +18,26 @@ def register(app: typer.Typer) -> None:
     app.command("restart")(restart_command)
 
 
+@env_options("target")
 def restart_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds to wait for SSH and Jupyter."),
 ) -> None:
     """Restart the environment's container and wait until SSH and Jupyter answer.
 
     Same image, volumes and ports.
     """
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
+    target = find_target(options, ctx)
     if target.container is None:
         raise DlenvError(f"{target.name} is not created", hint="Start it with `dlenv up`.")
     target.engine.restart(target.name)
     access = access_from_container(target.container, target.state.read_token())
+    if access.ssh_port is None or access.jupyter_port is None:
+        raise DlenvError(
+            f"{target.name}'s container does not record its ports",
+            hint="Recreate it with `dlenv down && dlenv up`.",
+        )
     endpoints = Endpoints(access.host, access.ssh_port, access.jupyter_port, access.token or "")
 
     try:

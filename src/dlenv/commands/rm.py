@@ -11,22 +11,23 @@ import sys
 
 import typer
 
-from dlenv.commands.options import EngineOption, NameOption, SpecOption
-from dlenv.commands.target import find_target
+from dlenv.commands.options import env_options
 from dlenv.console import info, success
-from dlenv.errors import UsageError
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.context import AppContext
+from dlenv.environment.labels import EnvLabels
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target
+from dlenv.errors import DlenvError, UsageError
 
 
 def register(app: typer.Typer) -> None:
     app.command("rm")(rm_command)
 
 
+@env_options("target")
 def rm_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     keep_workspace: bool = typer.Option(
         True,
         "--keep-workspace/--delete-workspace",
@@ -38,9 +39,19 @@ def rm_command(
 
     Removes the container, the SSH host-key volume, the images and the local state.
     """
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
-    workspace = f"{target.name}-workspace"
-    volumes = target.engine.volumes(target.name)
+    target = find_target(options, ctx)
+    engine, names = target.engine, target.names
+    volumes = engine.volumes(target.name)
+    images = engine.images(names.image_repository)
+    has_state = target.state.directory.is_dir()
+    if target.container is None and not volumes and not images and not has_state:
+        known = sorted({EnvLabels.decode(c.labels, c.name).name for c in engine.environments()})
+        raise DlenvError(
+            f"no environment named {target.name!r} on {engine.name}",
+            hint=(f"Environments here: {', '.join(known)}." if known else "There are none.")
+            + " `dlenv ls` lists them on every engine.",
+        )
+    workspace = names.workspace_volume
     delete_workspace = not keep_workspace and workspace in volumes
     if delete_workspace and not yes:
         if not sys.stdin.isatty():
@@ -51,13 +62,13 @@ def rm_command(
         if not typer.confirm(f"Delete the workspace volume {workspace} and every file in it?"):
             delete_workspace = False
     if target.container is not None:
-        target.engine.stop(target.name)
-        target.engine.remove_container(target.name)
+        engine.stop(names.container)
+        engine.remove_container(names.container)
     for volume in volumes:
         if volume != workspace or delete_workspace:
-            target.engine.remove_volume(volume)
-    for image in target.engine.images(f"localhost/dlenv/{target.name}"):
-        target.engine.remove_image(image)
+            engine.remove_volume(volume)
+    for image in images:
+        engine.remove_image(image)
     shutil.rmtree(target.state.directory, ignore_errors=True)
     if workspace in volumes and not delete_workspace:
         info(f"kept the workspace volume {workspace} (delete it with `--delete-workspace`)")

@@ -6,26 +6,27 @@ import sys
 
 import typer
 
-from dlenv.commands.options import EngineOption, NameOption, SpecOption
-from dlenv.commands.target import find_target, require_running
-from dlenv.process import Command, SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.commands.options import env_options
+from dlenv.context import AppContext
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target, require_running
+from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
     app.command("shell")(shell_command)
 
 
+@env_options("target")
 def shell_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
 ) -> int:
     """Open a login shell in the running environment (the venv is on PATH)."""
-    runner = SubprocessRunner()
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), runner)
-    container = require_running(target)
-    user = container.labels.get("dev.dlenv.user", "dev")
+    runner = ctx.runner
+    target = find_target(options, ctx)
+    require_running(target)
+    user = target.labels.user
     argv = target.engine.exec_argv(
         target.name, ("bash", "-l"), user=user, stdin=True, tty=sys.stdin.isatty()
     )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import tomlkit
 import typer
 
-from dlenv.commands.options import JsonOption, SpecOption
+from dlenv.commands.options import JsonOption, SpecOption, app_context_of
 from dlenv.console import info, out, print_json
 from dlenv.spec import load_spec
 
@@ -17,13 +15,14 @@ def register(app: typer.Typer) -> None:
 
 
 def spec_command(
+    click_context: typer.Context,
     spec: SpecOption = None,
     show: bool = typer.Option(True, "--show", help="Print the effective spec (the default)."),
     as_json: JsonOption = False,
 ) -> None:
     """Print the effective spec: dlenv.toml, or the embedded default when there is none."""
     del show
-    loaded, source = load_spec(spec, search_dir=Path.cwd())
+    loaded, source = load_spec(spec, search_dir=app_context_of(click_context).cwd)
     data = loaded.model_dump(mode="json")
     if as_json:
         print_json(data)

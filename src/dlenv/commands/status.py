@@ -5,27 +5,28 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from dlenv.commands.options import EngineOption, JsonOption, NameOption, SpecOption
-from dlenv.commands.target import find_target
-from dlenv.commands.up import print_access
+from dlenv.commands.options import JsonOption, env_options
+from dlenv.commands.output import print_access
 from dlenv.console import out, print_json
-from dlenv.environment_info import access_from_container
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.context import AppContext
+from dlenv.environment.access import access_from_container
+from dlenv.environment.labels import image_contents
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target
 
 
 def register(app: typer.Typer) -> None:
     app.command("status")(status_command)
 
 
+@env_options("target")
 def status_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     as_json: JsonOption = False,
 ) -> None:
     """Show the environment's state, the ssh command and the Jupyter URL (with its token)."""
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
+    target = find_target(options, ctx)
     if target.container is None:
         if as_json:
             print_json({"name": target.name, "state": "absent", "engine": target.engine.name})
@@ -37,11 +38,7 @@ def status_command(
     if as_json:
         data = access.as_json()
         data["engine"] = target.engine.name
-        data["contents"] = {
-            k.removeprefix("dev.dlenv."): v
-            for k, v in sorted(image_labels.items())
-            if k.startswith("dev.dlenv.") and k != "dev.dlenv.context-digest"
-        }
+        data["contents"] = image_contents(image_labels)
         print_json(data)
         return
     colour = "green" if access.state == "running" else "yellow"

@@ -6,11 +6,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dlenv.commands.options import EngineOption, JsonOption, NameOption, SpecOption
-from dlenv.commands.target import find_target, require_running
+from dlenv.commands.options import JsonOption, env_options
 from dlenv.console import err, out, print_json, success
-from dlenv.process import SubprocessRunner
-from dlenv.project import EnvOptions
+from dlenv.context import AppContext
+from dlenv.environment.labels import PROFILE
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.target import find_target, require_running
 from dlenv.verify.report import VerifyReport, parse_report, script_text
 
 _STYLE = {"pass": "[green]ok[/green]", "fail": "[red]FAIL[/red]", "skip": "[dim]skip[/dim]"}
@@ -20,10 +21,10 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify_command)
 
 
+@env_options("target")
 def verify_command(
-    spec: SpecOption = None,
-    name: NameOption = None,
-    engine: EngineOption = None,
+    options: EnvOptions,
+    ctx: AppContext,
     as_json: JsonOption = False,
 ) -> int:
     """Prove the GPU stack works inside the environment (nvidia-smi, torch TFLOP/s, ...).
@@ -31,11 +32,11 @@ def verify_command(
     GPUs, driver and CUDA versions, PyTorch matmul TFLOP/s (fp32, bf16), CuPy/cuDF/DALI when
     installed; the CPU equivalents for the CPU profile. Exits 1 naming each failed check.
     """
-    target = find_target(EnvOptions(spec_path=spec, name=name, engine=engine), SubprocessRunner())
+    target = find_target(options, ctx)
     container = require_running(target)
-    user = container.labels.get("dev.dlenv.user", "dev")
+    user = target.labels.user
     # The image records its profile; an image without the label lets the script decide.
-    profile = target.engine.image_labels(container.image).get("dev.dlenv.profile", "auto")
+    profile = target.engine.image_labels(container.image).get(PROFILE, "auto")
     result = target.engine.exec(
         target.name, ("python", "-", "--json", "--profile", profile), user=user, stdin=script_text()
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlenv.engine.base import BuildRequest, RunConfig
-from dlenv.render.context import CA_SECRET_ID
+from dlenv.engine.caps import CA_SECRET_ID
 
 # Proxy variables are predefined build arguments in both BuildKit/buildah and the legacy builder:
 # they reach RUN steps but are left out of the image history.

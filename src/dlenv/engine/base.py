@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANAGED_LABEL = "dev.dlenv.managed"
-
 
 @dataclass(frozen=True)
 class Mount:
@@ -45,8 +43,9 @@ class BuildRequest:
     ca_bundle: Path | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)  # proxies only: never secrets
     no_cache: bool = False
-    # Hosts of the package indexes the Containerfile names (the legacy builder's relay allows
-    # only these); the network the build runs in ("host" for the relay), None for the default.
+    # Hosts of the https package indexes the Containerfile names (the legacy builder's relay
+    # upgrades only these); the network the build runs in ("host": for the relay, or for an
+    # index on the host's loopback), None for the engine's default.
     index_hosts: tuple[str, ...] = ()
     network: str | None = None
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlenv.engine.argv import build_argv, run_argv
-from dlenv.engine.base import MANAGED_LABEL, BuildRequest, BuildStep, ContainerInfo, RunConfig
+from dlenv.engine.base import BuildRequest, BuildStep, ContainerInfo, RunConfig
+from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.relay import serve_relay
+from dlenv.environment.labels import MANAGED, NAME
 from dlenv.errors import BuildError, EngineError
-from dlenv.process import Command, CommandFailed, Result, Runner
-from dlenv.render.context import BuilderCaps
+from dlenv.process import Command, Result, Runner
 
 # "STEP 3/14: RUN ..." (podman/buildah), "Step 3/14 : RUN ..." (legacy docker),
 # "#7 [3/14] RUN ..." (BuildKit, --progress=plain).
@@ -163,7 +164,7 @@ class CliEngine:
 
     def managed_containers(self) -> list[str]:
         result = self._run(
-            "ps", "--all", "--filter", f"label={MANAGED_LABEL}=true", "--format", "{{.Names}}"
+            "ps", "--all", "--filter", f"label={MANAGED}=true", "--format", "{{.Names}}"
         )
         return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
 
@@ -224,13 +225,8 @@ class CliEngine:
     def volumes(self, env_name: str) -> list[str]:
         """The volumes dlenv made for one environment (labelled at creation)."""
         result = self._run(
-            "volume", "ls", "--filter", f"label=dev.dlenv.name={env_name}",
+            "volume", "ls", "--filter", f"label={NAME}={env_name}",
             "--format", "{{.Name}}",
         )  # fmt: skip
         return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
 
-
-def ensure_ok(result: Result, what: str) -> Result:
-    if not result.ok:
-        raise CommandFailed(result, what)
-    return result

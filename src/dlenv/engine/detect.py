@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dlenv.engine.caps import BUILDAH_CAPS, BUILDKIT_CAPS, LEGACY_CAPS
 from dlenv.engine.cli_engine import CliEngine, EngineKind
 from dlenv.errors import DlenvError, UsageError
 from dlenv.process import Command, Runner
-from dlenv.render.context import BuilderCaps
 
 ENGINES = ("podman", "docker")
-
-# The legacy Docker builder understands none of RUN --mount or COPY --chmod.
-LEGACY_CAPS = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
-BUILDKIT_CAPS = BuilderCaps(needs_syntax_line=True)
-BUILDAH_CAPS = BuilderCaps()
 
 
 @dataclass(frozen=True)

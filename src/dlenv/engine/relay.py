@@ -4,13 +4,14 @@ The legacy builder has no build secrets and no bind mounts, so a CA bundle could
 RUN step by being copied into a layer or passed as a build argument, and both end up in the
 image. Instead the CA stays on the host: dlenv serves the package indexes over plain HTTP on
 127.0.0.1 for the length of the build, fetching each request from the real index over HTTPS
-verified with the host's CA. The Containerfile names the indexes as `http://pypi.org/simple`
-and the build reaches this relay through `http_proxy`, a predefined build argument that the
-builder keeps out of the image history and out of its layer cache key (Docker's Dockerfile
-reference, "Predefined ARGs"). Integrity does not rest on the plain-HTTP hop: index pages carry
-each file's sha256, which uv and pip check.
+verified with the host's CA. The Containerfile names each https index by the same URL over
+plain http (dlenv.engine.relay_urls), and the build reaches this relay through `http_proxy`, a
+predefined build argument that the builder keeps out of the image history and out of its layer
+cache key (Docker's Dockerfile reference, "Predefined ARGs"). Integrity does not rest on the
+plain-HTTP hop: index pages carry each file's sha256, which uv and pip check.
 
-Only allow-listed hosts are upgraded to HTTPS; other plain-HTTP requests (apt's mirror) pass
+Only trusted hosts (the chosen indexes', and those their verified answers link to) are
+upgraded to HTTPS; other plain-HTTP requests (apt's mirror) pass
 through unchanged, since `http_proxy` applies to every RUN step. GET and HEAD only, loopback
 only, and the server lives only inside a `with` block around the build.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import functools
 import http.client
 import http.server
+import re
 import shutil
 import socket
 import ssl
@@ -32,52 +34,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PYPI_HOSTS = ("pypi.org", "files.pythonhosted.org")
-PYPI_SIMPLE = "http://pypi.org/simple"
-# uv downloads managed Pythons from python-build-standalone's GitHub releases, which redirect to
-# GitHub's asset hosts; UV_PYTHON_INSTALL_MIRROR points uv at the relayed URL.
-PYTHON_MIRROR = "http://github.com/astral-sh/python-build-standalone/releases/download"
-PYTHON_MIRROR_HOSTS = (
-    "github.com",
-    "objects.githubusercontent.com",
-    "release-assets.githubusercontent.com",
-)
-# Bodies of these types hold links; https:// links to allowed hosts are turned into http://.
+# Bodies of these types hold links; https:// links in them are turned into http://.
 _LINK_TYPES = ("text/html", "application/vnd.pypi.simple", "application/json")
 _HOP_BY_HOP = {
     "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
     "proxy-authenticate", "proxy-connection",
 }
+_HTTPS_HOST = re.compile(rb"https://([A-Za-z0-9.-]+(?::[0-9]+)?)")
 
 
-def relayed_url(url: str) -> str:
-    """The URL a build uses to reach `url` through the relay: the same URL over plain HTTP."""
-    return "http://" + url.removeprefix("https://") if url.startswith("https://") else url
+class TrustedHosts:
+    """The hosts the relay upgrades to HTTPS: the indexes the resolver chose, plus every host an
+    answer from a trusted host links or redirects to (PyPI's pages point at its file host, a
+    release at its asset host). Trust follows verified answers only, never the build's asking."""
 
+    def __init__(self, hosts: Iterable[str]):
+        self._hosts = set(hosts)
+        self._lock = threading.Lock()
 
-def relay_env(*, managed_python: bool) -> str:
-    """Environment for the RUN steps that install, naming the indexes over the relay."""
-    hosts = " ".join(PYPI_HOSTS)
-    env = f"PIP_INDEX_URL={PYPI_SIMPLE} PIP_TRUSTED_HOST='{hosts}' UV_DEFAULT_INDEX={PYPI_SIMPLE} "
-    return env + (f"UV_PYTHON_INSTALL_MIRROR={PYTHON_MIRROR} " if managed_python else "")
+    def __contains__(self, host: object) -> bool:
+        with self._lock:
+            return host in self._hosts
 
+    def learn(self, body: bytes) -> bytes:
+        """Trust the hosts `body` links to over https, and name them over http for the build."""
+        found = {m.decode().split(":")[0] for m in _HTTPS_HOST.findall(body)}
+        with self._lock:
+            self._hosts |= found
+        return _HTTPS_HOST.sub(rb"http://\1", body)
 
-def index_hosts(urls: Iterable[str], *, managed_python: bool) -> tuple[str, ...]:
-    """The hosts a build may fetch from: PyPI's, the given index URLs', GitHub's for Pythons."""
-    hosts = set(PYPI_HOSTS) | {h for u in urls if (h := urllib.parse.urlsplit(u).hostname)}
-    return tuple(sorted(hosts | (set(PYTHON_MIRROR_HOSTS) if managed_python else set())))
-
-
-def rewrite_links(body: bytes, hosts: Iterable[str]) -> bytes:
-    for host in hosts:
-        body = body.replace(f"https://{host}".encode(), f"http://{host}".encode())
-    return body
+    def snapshot(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._hosts)
 
 
 @dataclass(frozen=True)
 class Relay:
     port: int
-    hosts: frozenset[str]
+    hosts: TrustedHosts
 
     @property
     def proxy_url(self) -> str:
@@ -174,7 +168,7 @@ class _Upstream:
 
 
 def _handler(
-    hosts: frozenset[str], context: ssl.SSLContext
+    hosts: TrustedHosts, context: ssl.SSLContext
 ) -> type[http.server.BaseHTTPRequestHandler]:
     upstream = _Upstream(context)
 
@@ -203,7 +197,7 @@ def _handler(
                 self.send_error(502, f"dlenv relay: {scheme}://{target.netloc}: {error}")
                 return
             try:
-                self._answer(response, body=method == "GET")
+                self._answer(response, body=method == "GET", trusted=scheme == "https")
             except BaseException:
                 release(False)
                 raise
@@ -218,15 +212,17 @@ def _handler(
             headers["Accept-Encoding"] = "identity"  # link rewriting needs the plain body
             return headers
 
-        def _answer(self, response: http.client.HTTPResponse, *, body: bool) -> None:
+        def _answer(
+            self, response: http.client.HTTPResponse, *, body: bool, trusted: bool
+        ) -> None:
             status = response.status
             kind = response.headers.get("Content-Type", "")
             self.send_response(status)
             for key, value in response.headers.items():
                 if key.lower() in _HOP_BY_HOP:
                     continue
-                if key.lower() == "location":
-                    self.send_header(key, rewrite_links(value.encode(), hosts).decode())
+                if key.lower() == "location" and trusted:
+                    self.send_header(key, hosts.learn(value.encode()).decode())
                 else:
                     self.send_header(key, value)
             if not body:
@@ -234,8 +230,8 @@ def _handler(
                     self.send_header("Content-Length", response.headers["Content-Length"])
                 self.end_headers()
                 return
-            if kind.startswith(_LINK_TYPES):
-                page = rewrite_links(response.read(), hosts)
+            if trusted and kind.startswith(_LINK_TYPES):
+                page = hosts.learn(response.read())
                 self.send_header("Content-Length", str(len(page)))
                 self.end_headers()
                 self.wfile.write(page)
@@ -259,8 +255,9 @@ def _handler(
 
 @contextmanager
 def serve_relay(ca_bundle: Path, hosts: Iterable[str]) -> Iterator[Relay]:
-    """Serve the relay on 127.0.0.1 (a free port) until the block ends."""
-    allowed = frozenset(hosts) | frozenset(PYPI_HOSTS)
+    """Serve the relay on 127.0.0.1 (a free port) until the block ends; `hosts` are the hosts
+    of the indexes the resolver chose (dlenv.engine.relay_urls.url_hosts)."""
+    allowed = TrustedHosts(hosts)
     context = ssl.create_default_context(cafile=str(ca_bundle))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(allowed, context))
     server.daemon_threads = True

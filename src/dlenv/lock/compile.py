@@ -18,17 +18,29 @@ from packaging.utils import canonicalize_name
 
 from dlenv.errors import DlenvError
 from dlenv.lock.model import LockedLayer, LockedPackage, LockInput
+from dlenv.resolve.indexes import IndexConfig
 
 
 def compile_argv(
-    uv: str, inputs: Sequence[str], output: str, given: LockInput, python_target: str
+    uv: str,
+    inputs: Sequence[str],
+    output: str,
+    given: LockInput,
+    python_target: str,
+    indexes: IndexConfig | None = None,
 ) -> tuple[str, ...]:
-    """`uv pip compile` for one universal resolve (all platforms, so linux/amd64 and arm64)."""
+    """`uv pip compile` for one universal resolve (all platforms, so linux/amd64 and arm64).
+
+    The lock records the indexes by their upstream URLs; `indexes` says where this host reads
+    them (the user's default index and mirrors), as the build will.
+    """
     argv = [uv, "pip", "compile", *inputs, "--output-file", output]
     argv += ["--universal", "--python-version", python_target]
     argv += ["--generate-hashes", "--annotation-style", "split", "--no-header", "--quiet"]
+    if indexes is not None:
+        argv += ["--default-index", indexes.default]
     for url in given.extra_index_urls:
-        argv += ["--extra-index-url", url]
+        argv += ["--extra-index-url", indexes.locate(url) if indexes else url]
     return tuple(argv)
 
 

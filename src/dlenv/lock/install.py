@@ -10,7 +10,6 @@ the image) and its sha256 is in the RUN line; the legacy builder COPYs it to /et
 from __future__ import annotations
 
 import hashlib
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,18 +42,16 @@ def requirements_text(layer: LockedLayer) -> str:
 
 
 def locked_layer_views(
-    lock: Lock, through: Callable[[str], str] = str
+    lock: Lock, index_options: Callable[[Lock], str]
 ) -> tuple[list[LockedLayerView], dict[str, str]]:
     """Template views and context files for every layer that has packages of its own.
 
-    `through` maps an index URL to the one the build reaches it by (the legacy builder's relay).
-    Every layer gets the lock's whole index list: a package must come from the index the resolver
-    found it on, or its hash would not match.
+    `index_options` gives the shell-quoted index options (with a trailing space), located where
+    the build reaches them (the user's mirrors, the legacy builder's relay). Every layer gets the
+    lock's whole index list: a package must come from the index the resolver found it on, or its
+    hash would not match.
     """
-    options: list[str] = []
-    for url in lock.extra_index_urls:
-        options += ["--extra-index-url", through(url)]
-    option_text = (shlex.join(options) + " ") if options else ""
+    option_text = index_options(lock)
     views: list[LockedLayerView] = []
     files: dict[str, str] = {}
     for layer in lock.layers:

@@ -17,6 +17,8 @@ from dlenv.lock.compile import (
 )
 from dlenv.lock.model import Lock, LockInput
 from dlenv.process import Command, Runner
+from dlenv.resolve.indexes import IndexConfig
+from dlenv.uv_binary import find_uv
 
 _PYTHON_VERSION = re.compile(r"^\d+\.\d+$")
 # The base image's python3 if it has one; else its release, since the build installs the distro's
@@ -36,23 +38,6 @@ DISTRO_PYTHON3 = {
     "ubuntu:jammy": "3.10",
     "ubuntu:noble": "3.12",
 }
-
-
-def find_uv(runner: Runner) -> str:
-    """uv from the `uv` wheel dlenv depends on, else the one on PATH."""
-    try:
-        from uv import find_uv_bin  # noqa: PLC0415  (optional: a dev checkout may lack it)
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        pass
-    found = runner.which("uv")
-    if found is None:
-        raise DlenvError(
-            "uv is needed to lock and was not found",
-            hint="Reinstall dlenv (it depends on the `uv` package), or install uv on PATH.",
-        )
-    return found
 
 
 def uv_version(runner: Runner, uv: str) -> str:
@@ -85,6 +70,7 @@ def resolve_lock(
     *,
     previous: Lock | None = None,
     ca_bundle: Path | None = None,
+    indexes: IndexConfig | None = None,
 ) -> Lock:
     """One universal resolve of every layer; keeps `previous`'s versions where still valid."""
     uv = find_uv(runner)
@@ -102,7 +88,7 @@ def resolve_lock(
             pinned = [p for layer in previous.layers for p in layer.packages]
             output.write_text(preferences_text(pinned), encoding="utf-8")
         env = {"SSL_CERT_FILE": str(ca_bundle)} if ca_bundle else {}
-        argv = compile_argv(uv, inputs, str(output), given, python_target)
+        argv = compile_argv(uv, inputs, str(output), given, python_target, indexes)
         result = runner.run(Command(argv, env))
         if not result.ok:
             raise DlenvError(

@@ -1,5 +1,5 @@
 """Rendering: a resolved environment becomes a build context (plain files, deterministic)."""
 
-from dlenv.render.context import BuildContext, BuilderCaps, RenderInput, render_context
+from dlenv.render.context import BuildContext, RenderInput, render_context
 
-__all__ = ["BuildContext", "BuilderCaps", "RenderInput", "render_context"]
+__all__ = ["BuildContext", "RenderInput", "render_context"]

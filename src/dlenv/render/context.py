@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from dlenv.engine.relay import relay_env, relayed_url
+from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
+from dlenv.engine.relay_urls import relayed_url
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
 from dlenv.resolve import PackageLayer, ResolvedEnv
@@ -31,20 +33,6 @@ BASE_APT_PACKAGES = (
     "tzdata",
 )
 
-CA_SECRET_ID = "dlenv-ca"
-_CA_PATH = f"/run/secrets/{CA_SECRET_ID}"
-
-
-@dataclass(frozen=True)
-class BuilderCaps:
-    """What the engine's builder understands (buildah and BuildKit: all; legacy Docker: none)."""
-
-    cache_mounts: bool = True
-    secret_mounts: bool = True
-    copy_chmod: bool = True
-    needs_syntax_line: bool = False  # BuildKit reads `# syntax=` to pick the frontend
-
-
 @dataclass(frozen=True)
 class RenderInput:
     env: ResolvedEnv
@@ -54,6 +42,15 @@ class RenderInput:
     with_ca_bundle: bool = False
     source: str = "the embedded default spec"
     lock: Lock | None = None  # dlenv.lock: install its exact pins instead of resolving
+    # The relay path with a uv-managed Python: where uv downloads Pythons from (uv's own default,
+    # as `uv python list` reports it), so the build can name it over the relay.
+    python_downloads: str | None = None
+
+    @property
+    def relay(self) -> bool:
+        """Without build secrets (the legacy Docker builder) a CA stays on the host: the indexes
+        are named over http:// and reached through dlenv's loopback relay (dlenv.engine.relay)."""
+        return self.with_ca_bundle and not self.caps.secret_mounts
 
 
 @dataclass(frozen=True)
@@ -105,10 +102,8 @@ def render_context(given: RenderInput) -> BuildContext:
     env, caps = given.env, given.caps
     spec = env.spec
     user = spec.image.user
-    ca = given.with_ca_bundle
-    # Without build secrets (the legacy Docker builder) the CA stays on the host: the indexes are
-    # named over http:// and reached through dlenv's loopback relay (dlenv.engine.relay).
-    relay = ca and not caps.secret_mounts
+    ca, relay = given.with_ca_bundle, given.relay
+    through = relayed_url if relay else str
     secret_mount = (
         f"--mount=type=secret,id={CA_SECRET_ID},mode=0444 \\\n    " if ca and not relay else ""
     )
@@ -126,7 +121,7 @@ def render_context(given: RenderInput) -> BuildContext:
     # With a lock, each layer installs the lock's exact pins (dlenv.lock.install); without one,
     # each layer resolves its own requirements at build time.
     locked_views, lock_files = (
-        locked_layer_views(given.lock, through=relayed_url if relay else str)
+        locked_layer_views(given.lock, _locked_options(env, through))
         if given.lock is not None
         else ([], {})
     )
@@ -143,8 +138,9 @@ def render_context(given: RenderInput) -> BuildContext:
         "python": spec.python.version,
         "secret_mount": secret_mount,
         "uv_mounts": uv_cache + secret_mount,
-        "ca_env": _ca_env(ca, relay=relay, managed_python=spec.python.version != "system"),
-        "layers": [_layer_view(layer, relay=relay) for layer in env.layers],
+        "ca_env": _ca_env(given),
+        "pip_options": _pip_options(env, through, relay=relay),
+        "layers": [_layer_view(env, layer, through) for layer in env.layers],
         "layer_names": ", ".join(layer.name for layer in env.layers) or "none",
         "locked_layers": locked_views,
         "timezone": spec.image.timezone,
@@ -166,10 +162,45 @@ def render_context(given: RenderInput) -> BuildContext:
     return BuildContext(files)
 
 
-def _ca_env(ca: bool, *, relay: bool, managed_python: bool) -> str:
-    if relay:
-        return relay_env(managed_python=managed_python)
-    return f"SSL_CERT_FILE={_CA_PATH} PIP_CERT={_CA_PATH} " if ca else ""
+def _ca_env(given: RenderInput) -> str:
+    """Environment for the RUN steps that download: the CA secret, or on the relay path the
+    relayed location of uv's Python downloads."""
+    if given.relay:
+        if given.python_downloads and given.env.spec.python.version != "system":
+            mirror = shlex.quote(relayed_url(given.python_downloads))
+            return f"UV_PYTHON_INSTALL_MIRROR={mirror} "
+        return ""
+    if given.with_ca_bundle:
+        return f"SSL_CERT_FILE={CA_SECRET_PATH} PIP_CERT={CA_SECRET_PATH} "
+    return ""
+
+
+def _pip_options(env: ResolvedEnv, through: Callable[[str], str], *, relay: bool) -> str:
+    """pip bootstraps uv from the default index the user configured (or uv's default)."""
+    if env.indexes is None:
+        return ""
+    url = through(env.indexes.default)
+    options = ["--index-url", url]
+    if relay and url.startswith("http://"):
+        options += ["--trusted-host", urllib.parse.urlsplit(url).netloc]  # pip refuses http else
+    return shlex.join(options) + " "
+
+
+def _locked_options(env: ResolvedEnv, through: Callable[[str], str]) -> Callable[[Lock], str]:
+    """A locked install reads the default index and every index the lock was resolved from."""
+
+    def options(lock: Lock) -> str:
+        pairs = [("--default-index", env.indexes.default)] if env.indexes else []
+        at = env.indexes.locate if env.indexes else str
+        pairs += [("--extra-index-url", at(url)) for url in lock.extra_index_urls]
+        return _option_text(pairs, through)
+
+    return options
+
+
+def _option_text(pairs: Iterable[tuple[str, str]], through: Callable[[str], str]) -> str:
+    words = [word for option, url in pairs for word in (option, through(url))]
+    return (shlex.join(words) + " ") if words else ""
 
 
 def _label_value(value: str) -> str:
@@ -183,16 +214,11 @@ class _LayerView:
     requirements: str
 
 
-def _layer_view(layer: PackageLayer, *, relay: bool = False) -> _LayerView:
-    through = relayed_url if relay else str
-    options = []
-    if layer.index_url:
-        options += ["--index-url", through(layer.index_url)]
-    for url in layer.extra_index_urls:
-        options += ["--extra-index-url", through(url)]
-    option_text = (shlex.join(options) + " ") if options else ""
+def _layer_view(
+    env: ResolvedEnv, layer: PackageLayer, through: Callable[[str], str]
+) -> _LayerView:
     return _LayerView(
         name=layer.name,
-        options=option_text,
+        options=_option_text(env.index_options(layer), through),
         requirements=" ".join(shlex.quote(r) for r in sorted(layer.requirements)),
     )

@@ -17,48 +17,51 @@ import pytest
 
 from dlenv.engine.argv import build_argv
 from dlenv.engine.base import BuildRequest
-from dlenv.engine.relay import (
-    PYPI_SIMPLE,
-    Relay,
-    index_hosts,
-    relay_env,
-    relayed_url,
-    rewrite_links,
-    serve_relay,
-)
+from dlenv.engine.relay import Relay, TrustedHosts, serve_relay
+from dlenv.engine.relay_urls import python_download_base, relayed_url, url_hosts
 
 WHEEL = b"PK\x03\x04 pretend wheel bytes " * 1000
 
 
 def test_relayed_url_turns_https_into_http_only() -> None:
-    assert relayed_url("https://download.pytorch.org/whl/cpu") == "http://download.pytorch.org/whl/cpu"
-    assert relayed_url("http://mirror.local/simple") == "http://mirror.local/simple"
+    assert relayed_url("https://index.test/whl/cpu") == "http://index.test/whl/cpu"
+    assert relayed_url("http://mirror.test/simple") == "http://mirror.test/simple"
 
 
-def test_links_to_allowed_hosts_are_rewritten_and_others_kept() -> None:
+def test_hosts_of_the_chosen_indexes_are_the_first_trusted() -> None:
+    assert url_hosts(["https://b.test/whl/cu128", "https://a.test/simple", ""]) == (
+        "a.test",
+        "b.test",
+    )
+
+
+def test_trust_follows_links_of_trusted_answers_and_every_https_link_is_relayed() -> None:
+    hosts = TrustedHosts(["index.test"])
     page = (
-        b'<a href="https://files.pythonhosted.org/packages/ab/numpy.whl#sha256=00">numpy</a>'
-        b'<a href="https://evil.example/x.whl">x</a>'
+        b'<a href="https://files.test/packages/ab/numpy.whl#sha256=00">numpy</a>'
+        b'<a href="https://other.test:8443/x.whl">x</a>'
     )
-    assert rewrite_links(page, ["files.pythonhosted.org"]) == (
-        b'<a href="http://files.pythonhosted.org/packages/ab/numpy.whl#sha256=00">numpy</a>'
-        b'<a href="https://evil.example/x.whl">x</a>'
+    assert hosts.learn(page) == (
+        b'<a href="http://files.test/packages/ab/numpy.whl#sha256=00">numpy</a>'
+        b'<a href="http://other.test:8443/x.whl">x</a>'
     )
+    assert hosts.snapshot() == {"index.test", "files.test", "other.test"}
+    assert "files.test" in hosts and "unlinked.test" not in hosts
 
 
-def test_index_hosts_and_build_environment() -> None:
-    hosts = index_hosts(["https://download.pytorch.org/whl/cu128", ""], managed_python=False)
-    assert hosts == ("download.pytorch.org", "files.pythonhosted.org", "pypi.org")
-    assert "github.com" in index_hosts([], managed_python=True)
-    assert relay_env(managed_python=False) == (
-        f"PIP_INDEX_URL={PYPI_SIMPLE} PIP_TRUSTED_HOST='pypi.org files.pythonhosted.org' "
-        f"UV_DEFAULT_INDEX={PYPI_SIMPLE} "
+def test_uv_python_mirror_is_the_part_before_release_and_file() -> None:
+    # The URL form `uv python list --only-downloads --output-format json` printed (uv 0.13.9).
+    url = (
+        "https://downloads.test/python-build-standalone/releases/download/20261110/"
+        "cpython-3.12.16%2B20261110-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
     )
-    assert "UV_PYTHON_INSTALL_MIRROR=http://github.com/" in relay_env(managed_python=True)
+    assert python_download_base(url) == (
+        "https://downloads.test/python-build-standalone/releases/download"
+    )
 
 
 def test_build_args_are_predefined_proxy_arguments_and_the_ca_is_not_among_them() -> None:
-    relay = Relay(41479, frozenset({"pypi.org"}))
+    relay = Relay(41479, TrustedHosts(["index.test"]))
     args = relay.build_args()
     assert args["http_proxy"] == args["HTTP_PROXY"] == "http://127.0.0.1:41479"
     request = BuildRequest(Path("/ctx"), "localhost/dlenv/x:1", build_args=args, network="host")
@@ -214,6 +217,6 @@ def test_connect_is_refused(certificate: tuple[Path, Path]) -> None:
 
     with serve_relay(certificate[0], []) as relay:
         connection = http.client.HTTPConnection("127.0.0.1", relay.port, timeout=5)
-        connection.request("CONNECT", "pypi.org:443")
+        connection.request("CONNECT", "index.test:443")
         assert connection.getresponse().status == 405
         connection.close()

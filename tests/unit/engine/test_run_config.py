@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from dlenv.engine.caps import BUILDAH_CAPS, LEGACY_CAPS
 from dlenv.engine.cli_engine import CliEngine, EngineKind
-from dlenv.engine.detect import BUILDAH_CAPS, LEGACY_CAPS
 from dlenv.engine.gpu import GpuUnavailable
-from dlenv.project import EnvOptions, Project, open_project
-from tests.fakes import FakeRunner
+from dlenv.environment.options import EnvOptions
+from dlenv.environment.project import Project, open_project
+from tests.support.context import make_context
+from tests.support.fakes import FakeRunner
+from tests.support.index_config import uv_answers
 from tests.unit.engine.helpers import (
     CDI_520,
     DOCKER_CI_NO_GPU,
@@ -31,6 +34,7 @@ def project(
         responses={
             ("docker", "buildx", "version"): (1, "", "docker: 'buildx' is not a docker command."),
             (program, "info"): (0, info.read_text(), ""),
+            **uv_answers(),
         },
         programs={program: f"/usr/bin/{program}"},
     )
@@ -38,7 +42,10 @@ def project(
     if cdi is not None:
         (root / "etc/cdi").mkdir(parents=True)
         (root / "etc/cdi" / cdi.name).write_text(cdi.read_text())
-    opened = open_project(EnvOptions(spec_path=tmp_path / "dlenv.toml", engine=program), runner)
+    opened = open_project(
+        EnvOptions(spec_path=tmp_path / "dlenv.toml", engine=program),
+        make_context(tmp_path, runner),
+    )
     caps = LEGACY_CAPS if program == "docker" else BUILDAH_CAPS
     return dataclasses.replace(opened, engine=CliEngine(EngineKind(program, caps), runner, root))
 

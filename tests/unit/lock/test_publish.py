@@ -15,7 +15,7 @@ from dlenv.engine.publish import (
     push_plan,
 )
 from dlenv.errors import EngineError, UsageError
-from tests.fakes import FakeRunner
+from tests.support.fakes import FakeRunner
 
 PUSHED = Path(__file__).parents[2] / "fixtures" / "push" / "docker-20.10-push.txt"
 TAG = "localhost/dlenv/lk:4024bfe6a32b"

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
+from dlenv.engine.caps import BuilderCaps
 from dlenv.lock import Lock
-from dlenv.render import BuilderCaps, RenderInput, render_context
+from dlenv.render import RenderInput, render_context
 from dlenv.render.context import BuildContext
 from dlenv.resolve import resolve
 from tests.unit.lock.helpers import GOLDEN, fixture_lock

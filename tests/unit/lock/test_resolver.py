@@ -11,7 +11,7 @@ import pytest
 from dlenv.errors import DlenvError
 from dlenv.lock.resolver import probe_system_python, resolve_lock
 from dlenv.process import Command, Result
-from tests.fakes import FakeRunner
+from tests.support.fakes import FakeRunner
 from tests.unit.lock.helpers import COMPILED, FIXTURE_INPUT, fixture_lock
 
 UV = "/opt/uv"

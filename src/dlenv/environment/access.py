@@ -1,4 +1,4 @@
-"""What `status` and `up` report about a running environment, derived from container labels."""
+"""How to reach an environment (`up`, `status`, `ls`), read from its container's labels."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlenv.engine.base import ContainerInfo
+from dlenv.environment.labels import EnvLabels
 
 
 @dataclass(frozen=True)
@@ -14,19 +15,21 @@ class Access:
     state: str
     image: str
     host: str
-    ssh_port: int
-    jupyter_port: int
+    ssh_port: int | None  # None: the container does not say (made by another dlenv)
+    jupyter_port: int | None
     user: str
     token: str | None
 
     @property
     def ssh_command(self) -> str:
-        return f"ssh -p {self.ssh_port} {self.user}@{self.host}"
+        port = self.ssh_port if self.ssh_port is not None else "?"
+        return f"ssh -p {port} {self.user}@{self.host}"
 
     @property
     def jupyter_url(self) -> str:
         query = f"?token={self.token}" if self.token else ""
-        return f"http://{self.host}:{self.jupyter_port}/lab{query}"
+        port = self.jupyter_port if self.jupyter_port is not None else "?"
+        return f"http://{self.host}:{port}/lab{query}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,15 +52,14 @@ def reachable_host(bind: str) -> str:
 
 
 def access_from_container(info: ContainerInfo, token: str | None) -> Access:
-    labels = info.labels
-    host = reachable_host(labels.get("dev.dlenv.bind", "127.0.0.1"))
+    labels = EnvLabels.decode(info.labels, info.name)
     return Access(
-        name=info.name,
+        name=labels.name,
         state=info.state,
         image=info.image,
-        host=host,
-        ssh_port=int(labels.get("dev.dlenv.ssh-port", "2222")),
-        jupyter_port=int(labels.get("dev.dlenv.jupyter-port", "8888")),
-        user=labels.get("dev.dlenv.user", "dev"),
+        host=reachable_host(labels.bind),
+        ssh_port=labels.ssh_port,
+        jupyter_port=labels.jupyter_port,
+        user=labels.user,
         token=token,
     )

@@ -9,7 +9,7 @@ the newest CUDA that PyTorch ships stable wheels for, on the newest Ubuntu LTS w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dlenv.errors import DlenvError, UsageError
 from dlenv.knowledge import Knowledge, load_knowledge
@@ -17,10 +17,9 @@ from dlenv.knowledge.choose import Choice, Gpu, Request, choose, gpu_from_model
 from dlenv.knowledge.packages import PackageGroup
 from dlenv.knowledge.versions import as_tuple, is_driver_version, parse_cc
 from dlenv.knowledge.wheels import TorchWheel
+from dlenv.resolve.indexes import IndexConfig
 from dlenv.spec.model import Spec
 
-PYPI_NVIDIA = "https://pypi.nvidia.com"
-TORCH_INDEX = "https://download.pytorch.org/whl/{variant}"
 CPU_BASE_IMAGE = "docker.io/library/ubuntu:24.04"
 # The image's NVIDIA_REQUIRE_CUDA (cuda>=X.Y) refuses hosts whose driver only runs X.Y through
 # minor-version compatibility; this tells the NVIDIA container runtime to skip that check.
@@ -55,8 +54,8 @@ class PackageLayer:
 
     name: str
     requirements: tuple[str, ...]
-    index_url: str | None = None  # replaces PyPI for this layer (PyTorch's index)
-    extra_index_urls: tuple[str, ...] = ()
+    index_url: str | None = None  # replaces the default index for this layer (PyTorch's)
+    extra_index_urls: tuple[str, ...] = ()  # searched before the default (NVIDIA's)
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,16 @@ class ResolvedEnv:
     torch_version: str | None = None  # "2.9.1": the exact torch the layer pins
     runtime_env: Mapping[str, str] = field(default_factory=dict)  # container env (run time)
     minor_compat: bool = False  # the host driver runs `cuda` only by minor-version compatibility
+    # Where each index is fetched from (the user's default index and mirrors); None: not read,
+    # and every install uses the installer's default (pure tests of the resolver).
+    indexes: IndexConfig | None = None
+
+    def index_options(self, layer: PackageLayer) -> tuple[tuple[str, str], ...]:
+        """(option, URL) pairs naming every index `layer` may read, and only those."""
+        at = self.indexes.locate if self.indexes else (lambda url: url or "")
+        default = at(layer.index_url)
+        options = (("--default-index", default),) if default else ()
+        return options + tuple(("--extra-index-url", at(u)) for u in layer.extra_index_urls)
 
     @property
     def python(self) -> str:
@@ -85,11 +94,17 @@ class ResolvedEnv:
 _GPU_GROUPS_BEFORE_CORE = ("rapids", "dali", "cupy")
 
 
-def resolve(spec: Spec, host: HostFacts | None = None) -> ResolvedEnv:
+def resolve(
+    spec: Spec, host: HostFacts | None = None, indexes: IndexConfig | None = None
+) -> ResolvedEnv:
+    """The pure resolver. Commands reach it through `dlenv.environment.resolution.resolve_here`,
+    which supplies this host's facts and the user's index configuration."""
     knowledge = load_knowledge()
     if spec.profile == "cpu":
-        return _resolve_cpu(spec, knowledge)
-    return _resolve_gpu(spec, host or HostFacts(), knowledge)
+        resolved = _resolve_cpu(spec, knowledge)
+    else:
+        resolved = _resolve_gpu(spec, host or HostFacts(), knowledge)
+    return replace(resolved, indexes=indexes)
 
 
 def _resolve_gpu(spec: Spec, host: HostFacts, knowledge: Knowledge) -> ResolvedEnv:
@@ -215,7 +230,8 @@ def _layers(
     for name in _GPU_GROUPS_BEFORE_CORE:
         if name in groups:
             layers.append(_group_layer(groups[name]))
-    layers.append(PackageLayer("core", tuple(spec.python.packages)))
+    if spec.python.packages:
+        layers.append(PackageLayer("core", tuple(spec.python.packages)))
     for name in spec.python.groups:
         if name not in _GPU_GROUPS_BEFORE_CORE:
             layers.append(_group_layer(groups[name]))
@@ -253,8 +269,6 @@ def _labels(spec: Spec, base: str, wheel: TorchWheel | None) -> dict[str, str]:
 
 __all__ = [
     "CPU_BASE_IMAGE",
-    "PYPI_NVIDIA",
-    "TORCH_INDEX",
     "Choice",
     "GpuFact",
     "HostFacts",

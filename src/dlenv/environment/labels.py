@@ -1,0 +1,84 @@
+"""The one codec for dlenv's container and image labels: what is written, and how it is read.
+
+Container labels carry what `status`, `ls`, `verify`, `shell` and the next `up` need to know of a
+running environment (its user, ports, bind address, build digest), so none of them re-derives it
+from a spec that may have changed since. Every default for a missing label lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PREFIX = "dev.dlenv."
+MANAGED = f"{PREFIX}managed"
+NAME = f"{PREFIX}name"
+USER = f"{PREFIX}user"
+BIND = f"{PREFIX}bind"
+SSH_PORT = f"{PREFIX}ssh-port"
+JUPYTER_PORT = f"{PREFIX}jupyter-port"
+CONTEXT_DIGEST = f"{PREFIX}context-digest"
+PROFILE = f"{PREFIX}profile"  # an image label (dlenv.resolve writes the image's content labels)
+
+# Read when a label is missing (an environment made by an older dlenv): the spec's defaults.
+DEFAULT_USER = "dev"
+DEFAULT_BIND = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class EnvLabels:
+    """What a dlenv container says about itself."""
+
+    name: str
+    user: str = DEFAULT_USER
+    bind: str = DEFAULT_BIND
+    ssh_port: int | None = None
+    jupyter_port: int | None = None
+    context_digest: str | None = None
+
+    def encode(self) -> dict[str, str]:
+        labels = {MANAGED: "true", NAME: self.name, USER: self.user, BIND: self.bind}
+        if self.ssh_port is not None:
+            labels[SSH_PORT] = str(self.ssh_port)
+        if self.jupyter_port is not None:
+            labels[JUPYTER_PORT] = str(self.jupyter_port)
+        if self.context_digest is not None:
+            labels[CONTEXT_DIGEST] = self.context_digest
+        return labels
+
+    @classmethod
+    def decode(cls, labels: Mapping[str, str], fallback_name: str) -> EnvLabels:
+        """Read labels back; a missing or malformed value reads as unknown, never as a crash."""
+        return cls(
+            name=labels.get(NAME) or fallback_name,
+            user=labels.get(USER) or DEFAULT_USER,
+            bind=labels.get(BIND) or DEFAULT_BIND,
+            ssh_port=_port(labels.get(SSH_PORT)),
+            jupyter_port=_port(labels.get(JUPYTER_PORT)),
+            context_digest=labels.get(CONTEXT_DIGEST),
+        )
+
+
+def is_managed(labels: Mapping[str, str]) -> bool:
+    return labels.get(MANAGED) == "true"
+
+
+def owner_labels(name: str) -> dict[str, str]:
+    """The labels on an environment's volumes: enough to find and remove them with it."""
+    return {MANAGED: "true", NAME: name}
+
+
+def image_contents(labels: Mapping[str, str]) -> dict[str, str]:
+    """What an image says it holds (CUDA, torch, Python, ...), keyed without the prefix."""
+    return {
+        key.removeprefix(PREFIX): value
+        for key, value in sorted(labels.items())
+        if key.startswith(PREFIX) and key != CONTEXT_DIGEST
+    }
+
+
+def _port(text: str | None) -> int | None:
+    if text is None or not text.isdigit():
+        return None
+    port = int(text)
+    return port if 0 < port < 65536 else None

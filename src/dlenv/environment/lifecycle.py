@@ -1,0 +1,189 @@
+"""An environment's life: build its image when the content changed, start it, wait for it.
+
+Commands decide what to ask for and print the result; this module does the asking, reporting
+progress through `dlenv.console` and explaining every failure with its fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from dlenv.build_progress import BuildProgress
+from dlenv.console import info, success, warn
+from dlenv.engine.base import RunConfig
+from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
+from dlenv.engine.publish import build_multiplatform, manifest_name
+from dlenv.environment.access import Access, access_from_container, reachable_host
+from dlenv.environment.labels import is_managed, owner_labels
+from dlenv.environment.project import Project
+from dlenv.errors import DlenvError
+from dlenv.ports import check_ports_free, is_loopback
+from dlenv.readiness import Endpoints, wait_for_container
+from dlenv.state import default_public_keys
+
+
+def ensure_image(project: Project, *, force: bool = False) -> bool:
+    """Build the image unless one with the same context digest exists. Returns True if built."""
+    for message in project.resolved.warnings:
+        warn(message)
+    if not force and project.engine.image_exists(project.image_tag):
+        return False
+    info(f"engine: {project.engine.name} ({project.engine_choice.reason})")
+    if not project.engine.caps.cache_mounts:
+        warn(
+            f"{project.engine.name}'s legacy builder has no cache mounts: builds are slower. "
+            "Install the buildx plugin to use BuildKit."
+        )
+    project.state.ensure_directory()
+    project.context.write(project.state.context_dir)
+    info(f"building {project.image_tag} from {project.resolved.base_image}")
+    with BuildProgress(project.state.build_log) as progress:
+        try:
+            project.engine.build(project.build_request(no_cache=force), progress.on_line)
+        except DlenvError as error:
+            explain_build_failure(project, error)
+            raise
+    info(f"build finished in {progress.elapsed}; log: {project.state.build_log}")
+    return True
+
+
+def build_platforms(project: Project, platforms_text: str, *, no_cache: bool = False) -> str:
+    """Build every platform into one manifest list (dlenv.engine.publish); returns its name."""
+    plan = plan_platforms(
+        parse_platforms(platforms_text), os.uname().machine, enabled_handlers()
+    )
+    if plan.emulated:
+        warn(f"{', '.join(plan.emulated)} will build under QEMU emulation: expect it to be slow")
+    project.state.ensure_directory()
+    project.context.write(project.state.context_dir)
+    info(f"building {', '.join(plan.platforms)} into {manifest_name(project.image_tag)}")
+    with BuildProgress(project.state.build_log) as progress:
+        try:
+            name = build_multiplatform(
+                project.engine.runner,
+                project.engine.name,
+                project.build_request(no_cache=no_cache),
+                plan.platforms,
+                progress.on_line,
+            )
+        except DlenvError as error:
+            explain_build_failure(project, error)
+            raise
+    success(f"built the manifest list {name} in {progress.elapsed}")
+    return name
+
+
+# Output of a pull that failed, per builder (podman/buildah, BuildKit, the legacy builder).
+_PULL_FAILED = (
+    "manifest unknown",
+    "pinging container registry",
+    "name unknown",
+    "initializing source",
+    "pull access denied",
+    "no such host",
+    "dial tcp",  # the legacy Docker builder: `Get "http://localhost/v2/": dial tcp ...`
+)
+# uv names the URL it could not fetch: "Failed to fetch: `URL`", "error sending request for url
+# (URL)"; pip: "Could not fetch URL URL:".
+_FETCH_FAILED = re.compile(
+    r"(?:Failed to fetch: `|request for url \(|Could not fetch URL )(?P<url>https?://[^`)\s:]+"
+    r"(?::\d+)?[^`)\s]*)"
+)
+
+
+def explain_build_failure(project: Project, error: DlenvError) -> None:
+    """Give a failed build the hint that names its cause."""
+    text = error.details or ""
+    lowered = text.lower()
+    base = project.resolved.base_image
+    unreachable = [m["url"] for m in _FETCH_FAILED.finditer(text)]
+    if unreachable:
+        index = next(
+            (u for u in project.index_urls() if unreachable[0].startswith(u.rstrip("/"))),
+            unreachable[0],
+        )
+        error.hint = (
+            f"The package index {index} could not be reached from the build, and dlenv never "
+            "falls back to another index. Check that it is up and reachable, or configure a "
+            f"mirror of it. The full build log is in {project.state.build_log}."
+        )
+    elif any(s in lowered for s in _PULL_FAILED):
+        error.hint = (
+            f"The base image {base} could not be pulled. Check the name and your network, "
+            "or pass --base-image REF with an image you have locally."
+        )
+    elif "certificate verify failed" in lowered or "invalid peer certificate" in lowered:
+        error.hint = (
+            "TLS failed inside the build: behind an intercepting proxy, pass --ca-bundle FILE."
+        )
+    else:
+        error.hint = f"The full build log is in {project.state.build_log}."
+
+
+def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
+    """Build if needed, then start (or keep) the container and wait until it answers."""
+    spec, engine, names = project.spec, project.engine, project.names
+    bind = spec.run.bind
+    if not is_loopback(bind):
+        warn(
+            f"ports bind to {bind}: anyone who can reach this host can try to log in "
+            "(SSH is key-only and Jupyter needs the token)."
+        )
+    keys = key_files or [Path(p) for p in spec.ssh.authorized_keys] or default_public_keys()
+    project.state.write_authorized_keys(keys)  # validates the keys before anything is created
+
+    # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
+    config = project.run_config()
+    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port}
+    existing = engine.container(names.container)
+    if existing is not None and not is_managed(existing.labels):
+        raise DlenvError(
+            f"a container named {project.name!r} exists and was not made by dlenv",
+            hint="Pass --name to choose another environment name.",
+        )
+    # Same image digest, ports and options (all in the labels) and running: nothing to do.
+    if (
+        existing is not None
+        and existing.state == "running"
+        and config.labels.items() <= existing.labels.items()
+    ):
+        info(f"{project.name} is already running")
+    else:
+        if existing is None:
+            check_ports_free(bind, ports)  # before a build that can take minutes
+        ensure_image(project)
+        if existing is not None:
+            info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
+            engine.remove_container(names.container)
+            check_ports_free(bind, ports)
+        _start(project, config, timeout)
+    started = engine.container(names.container)
+    if started is None:
+        raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
+    return access_from_container(started, project.state.read_token())
+
+
+def _start(project: Project, config: RunConfig, timeout: float) -> None:
+    engine, spec, names = project.engine, project.spec, project.names
+    token = project.state.jupyter_token()
+    labels = owner_labels(project.name)
+    if not engine.volume_exists(names.hostkeys_volume):
+        engine.create_volume(names.hostkeys_volume, labels)
+    if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
+        engine.create_volume(names.workspace_volume, labels)
+    engine.run(config)
+    endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
+    try:
+        wait_for_container(engine, names.container, endpoints, timeout=timeout)
+    except (TimeoutError, RuntimeError) as problem:
+        logs = engine.logs(names.container, tail=30)
+        engine.remove_container(names.container)  # leave nothing half-started behind
+        raise DlenvError(
+            f"{project.name} did not become ready: {problem}",
+            details=logs,
+            hint="The container's last log lines are above; it has been removed "
+            "(the workspace volume is kept). Fix the cause and run `dlenv up` again.",
+        ) from None
+    success(f"{project.name} is up")

@@ -1,0 +1,181 @@
+"""Which package index each install reads from: the user's configuration, else the installer's.
+
+No index or mirror host is written in dlenv's code. The default index is the one the user's
+installer configuration names, else the installer's own default:
+- uv's configuration (`UV_DEFAULT_INDEX`, `UV_INDEX_URL`, uv.toml), read by asking uv itself
+  (`uv pip compile --emit-index-url` prints the index it would use);
+- else pip's (`PIP_INDEX_URL`, then `index-url` in pip.conf's `[install]` or `[global]`);
+- else uv's built-in default, again as uv reports it (run with `--no-config` and without the
+  index variables).
+The indexes of PyTorch's and NVIDIA's wheels come from the knowledge data (with their sources);
+`DLENV_INDEX_PYTORCH` and `DLENV_INDEX_NVIDIA` name the user's mirrors of them.
+
+The chosen URLs reach the Containerfile as explicit `--default-index` / `--index-url` options on
+every install, so no layer can fall back to an index the resolver did not choose.
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlenv.errors import DlenvError, UsageError
+from dlenv.knowledge import Knowledge
+from dlenv.process import Command, Runner
+from dlenv.uv_binary import find_uv
+
+# The variables through which uv is told its default index (uv's "Environment variables" docs).
+UV_INDEX_VARIABLES = ("UV_DEFAULT_INDEX", "UV_INDEX_URL")
+# pip's configuration files, lowest precedence first, and its variables. Source: pip's
+# "Configuration" docs, https://pip.pypa.io/en/stable/topics/configuration/ ("Location" and
+# "Precedence / Override order"): global (XDG_CONFIG_DIRS, then /etc), user (XDG_CONFIG_HOME,
+# then the legacy ~/.pip), site (the active virtualenv), then PIP_CONFIG_FILE, then PIP_*.
+PIP_INDEX_VARIABLE = "PIP_INDEX_URL"
+# The mirrors of the knowledge data's named indexes; value: the mirror's base URL.
+MIRROR_VARIABLES = {"pytorch": "DLENV_INDEX_PYTORCH", "nvidia": "DLENV_INDEX_NVIDIA"}
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Where packages come from. `mirrors` maps an upstream URL prefix to the user's mirror."""
+
+    default: str
+    origin: str  # where `default` was configured, for messages: "UV_DEFAULT_INDEX", ...
+    mirrors: Mapping[str, str] = field(default_factory=dict)
+
+    def locate(self, url: str | None) -> str:
+        """The URL an install fetches `url` from (None: the default index)."""
+        if url is None:
+            return self.default
+        for upstream, mirror in sorted(self.mirrors.items(), key=lambda m: -len(m[0])):
+            if url == upstream or url.startswith(upstream.rstrip("/") + "/"):
+                return mirror.rstrip("/") + url[len(upstream.rstrip("/")) :]
+        return url
+
+    def all_urls(self, urls: Iterable[str | None]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.locate(u) for u in urls))
+
+
+# Used where no installer can be asked (pure unit tests of the resolver set their own).
+UNCONFIGURED = IndexConfig(default="", origin="not read")
+
+
+def read_index_config(
+    runner: Runner, environ: Mapping[str, str], upstreams: Mapping[str, str] | None = None
+) -> IndexConfig:
+    """The user's index configuration. `upstreams`: name -> URL prefix of the named indexes."""
+    uv = find_uv(runner)
+    configured = _uv_default(runner, uv, builtin=False)
+    builtin = _uv_default(runner, uv, builtin=True)
+    if configured != builtin:
+        origin = next((v for v in UV_INDEX_VARIABLES if environ.get(v)), "uv.toml")
+        default = configured
+    elif pip := pip_index_url(environ):
+        default, origin = pip
+    else:
+        default, origin = builtin, "uv's default"
+    mirrors = {}
+    for name, variable in MIRROR_VARIABLES.items():
+        if (mirror := environ.get(variable)) and upstreams and name in upstreams:
+            mirrors[upstreams[name]] = check_index_url(mirror, variable)
+    return IndexConfig(check_index_url(default, origin), origin, mirrors)
+
+
+def _uv_default(runner: Runner, uv: str, *, builtin: bool) -> str:
+    unset = [arg for v in UV_INDEX_VARIABLES for arg in ("-u", v)] if builtin else []
+    argv = ("env", *unset, uv, "pip", "compile", "--emit-index-url", "--no-header", "--quiet")
+    argv += ("--no-config", "-") if builtin else ("-",)
+    result = runner.run(Command(argv, stdin=""))
+    for line in result.stdout.splitlines():
+        if line.startswith("--index-url "):
+            return line.split(None, 1)[1].strip()
+    raise DlenvError(
+        "uv did not say which package index it uses",
+        details=(result.stderr or result.stdout).strip()[-2000:] or None,
+        hint="Check your uv configuration (uv.toml, UV_DEFAULT_INDEX) with "
+        "`uv pip compile --emit-index-url -`.",
+    )
+
+
+def pip_config_files(environ: Mapping[str, str]) -> list[Path]:
+    """pip's configuration files, lowest precedence first (see the source above)."""
+    home = Path(environ.get("HOME", "/nonexistent"))
+    config_dirs = environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    files = [Path(d) / "pip" / "pip.conf" for d in reversed(config_dirs.split(":")) if d]
+    files.append(Path("/etc/pip.conf"))
+    files.append(home / ".pip" / "pip.conf")
+    files.append(Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+    if venv := environ.get("VIRTUAL_ENV"):
+        files.append(Path(venv) / "pip.conf")
+    if explicit := environ.get("PIP_CONFIG_FILE"):
+        files.append(Path(explicit))
+    return files
+
+
+def pip_index_url(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """pip's `index-url` and where it was set, or None when pip's configuration names none."""
+    if value := environ.get(PIP_INDEX_VARIABLE):
+        return value.split()[0], PIP_INDEX_VARIABLE
+    found: tuple[str, str] | None = None
+    for path in pip_config_files(environ):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+            raise UsageError(f"{path}: pip's configuration cannot be read: {exc}") from None
+        for section in ("global", "install"):  # [install] overrides [global]
+            if parser.has_option(section, "index-url"):
+                words = parser.get(section, "index-url").split()
+                if words:
+                    found = (words[0], f"{path} [{section}] index-url")
+    return found
+
+
+def check_index_url(url: str, origin: str) -> str:
+    """An http(s) URL without credentials: it is written into the Containerfile, and so into
+    the image's history, where no password may go."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"{origin}: {url!r} is not an http(s) package index URL",
+            hint="Use the form https://host/path/simple.",
+        )
+    if parts.username or parts.password:
+        raise UsageError(
+            f"{origin}: the index URL carries credentials",
+            hint="dlenv writes index URLs into the Containerfile, which the image's history "
+            "keeps. Give the build an index that needs no credentials (a read-only mirror).",
+        )
+    return url
+
+
+def is_loopback_url(url: str) -> bool:
+    """An index on this host's loopback: the build must share the host's network to reach it."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def named_upstreams(knowledge: Knowledge) -> dict[str, str]:
+    """The URL prefixes of the indexes a user may mirror, as the knowledge data names them:
+    PyTorch's (every wheel's index is `<base>/<variant>`) and NVIDIA's (the package groups')."""
+    named: dict[str, str] = {}
+    torch_bases = {
+        w.index_url.removesuffix("/" + w.variant)
+        for w in knowledge.torch.wheels
+        if w.index_url.endswith("/" + w.variant)
+    }
+    if len(torch_bases) == 1:
+        named["pytorch"] = torch_bases.pop()
+    group_indexes = {g.index for g in knowledge.packages.groups if g.index}
+    if len(group_indexes) == 1:
+        named["nvidia"] = group_indexes.pop()
+    return named
