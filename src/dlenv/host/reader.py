@@ -95,12 +95,12 @@ class HostReader:
             self.snapshot.programs[program] = found
         return found
 
-    def run(self, *argv: str) -> CommandRecord | None:
+    def run(self, *argv: str, timeout: float = COMMAND_TIMEOUT_S) -> CommandRecord | None:
         """Run a read-only probe command; None when the program is not installed."""
         if self.which(argv[0]) is None:
             return None
         try:
-            result = self.runner.run(Command.of(*argv), timeout=COMMAND_TIMEOUT_S)
+            result = self.runner.run(Command.of(*argv), timeout=timeout)
             record = CommandRecord(
                 argv, result.returncode, redact(result.stdout), redact(result.stderr)
             )
