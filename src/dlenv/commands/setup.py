@@ -18,7 +18,7 @@ from dlenv.errors import UsageError
 from dlenv.process import SubprocessRunner
 from dlenv.setup.context import SetupOptions
 from dlenv.setup.executor import Outcome, Privilege, Status, apply, survey
-from dlenv.setup.host_state import read_host_state, snapshot_root
+from dlenv.setup.host_state import host_state, open_host
 from dlenv.setup.plan import After, Component, Engine, Plan
 from dlenv.setup.planner import build_plan
 from dlenv.setup.script import render_script
@@ -61,8 +61,8 @@ def setup_command(
     )
     if rootless and options.engine is not Engine.DOCKER:
         raise UsageError("--rootless applies to Docker", hint="Podman runs rootless already")
-    with snapshot_root(root or Path("/")) as tree:
-        plan = build_plan(read_host_state(tree, arch), options)
+    with open_host(root or Path("/")) as reader:
+        plan = build_plan(host_state(reader, arch), options)
     if as_json:
         print_json(plan.to_dict())
         return

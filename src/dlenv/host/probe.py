@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from dlenv.host.inventory import EngineProbe, Inventory
 from dlenv.host.os_release import OS_RELEASE_PATHS, OsRelease, parse_os_release
 from dlenv.host.parse.engines import parse_docker_info, parse_podman_info
-from dlenv.host.parse.kernel import SECURE_BOOT_VAR, parse_secure_boot, parse_selinux_enforce
+from dlenv.host.parse.kernel import SECURE_BOOT_PATH, parse_secure_boot, parse_selinux_enforce
 from dlenv.host.parse.nvidia import (
     DriverModule,
     PciDevice,
+    SmiReport,
     classify_smi_failure,
     merge_smi,
     parse_driver_version_file,
@@ -69,10 +70,7 @@ def collect(reader: HostReader) -> Inventory:
     if smi is not None:
         smi_output = (smi.stdout + smi.stderr).strip()
         if smi.returncode == 0:
-            smi_report = merge_smi(
-                parse_smi_table(smi.stdout),
-                parse_smi_list(smi_list.stdout) if smi_list and smi_list.returncode == 0 else [],
-            )
+            smi_report = parse_smi(smi, smi_list)
         else:
             smi_failure = classify_smi_failure(smi_output)
 
@@ -84,9 +82,9 @@ def collect(reader: HostReader) -> Inventory:
             module_signer = signer.stdout.strip()
     return Inventory(
         os=files.os,
-        arch=_first_line(out["arch"]),
+        arch=first_line(out["arch"]),
         kernel=(reader.read_text("/proc/sys/kernel/osrelease") or "").strip() or None,
-        pci_gpus=_pci_gpus(reader),
+        pci_gpus=pci_gpus(reader),
         smi_installed=smi is not None,
         smi=smi_report,
         smi_failure=smi_failure,
@@ -101,7 +99,7 @@ def collect(reader: HostReader) -> Inventory:
         cdi_specs=_cdi_specs(reader),
         oci_hooks=tuple(p for p in OCI_HOOK_PATHS if reader.read_bytes(p) is not None),
         engines=engines,
-        user=_first_line(out["user"]),
+        user=first_line(out["user"]),
         groups=tuple(out["groups"].stdout.split() if out["groups"] else []),
         shm=reader.disk("/dev/shm"),  # noqa: S108 (reads its size; writes nothing)
         cgroup_hybrid=reader.listdir("/sys/fs/cgroup/unified") is not None,
@@ -119,34 +117,46 @@ class _FileFacts:
 
 
 def _read_files(reader: HostReader) -> _FileFacts:
-    os_release = None
-    for relative in OS_RELEASE_PATHS:
-        text = reader.read_text("/" + relative)
-        if text is not None:
-            os_release = parse_os_release(text)
-            break
     version = reader.read_text("/proc/driver/nvidia/version")
     modules = reader.read_text("/proc/modules")
     config = reader.read_text(TOOLKIT_CONFIG)
     return _FileFacts(
-        os=os_release,
+        os=read_os(reader),
         driver_module=parse_driver_version_file(version) if version else None,
         modules=parse_proc_modules(modules) if modules else frozenset(),
-        secure_boot=parse_secure_boot(
-            reader.read_bytes(f"/sys/firmware/efi/efivars/{SECURE_BOOT_VAR}")
-        ),
+        secure_boot=secure_boot(reader),
         selinux=parse_selinux_enforce(reader.read_text("/sys/fs/selinux/enforce")),
         toolkit_config=parse_toolkit_config(config) if config else None,
     )
 
 
-def _first_line(record: CommandRecord | None) -> str | None:
+def read_os(reader: HostReader) -> OsRelease | None:
+    """os-release(5): /etc/os-release, else /usr/lib/os-release; None when neither exists."""
+    for relative in OS_RELEASE_PATHS:
+        text = reader.read_text("/" + relative)
+        if text is not None:
+            return parse_os_release(text)
+    return None
+
+
+def secure_boot(reader: HostReader) -> bool | None:
+    """From the SecureBoot EFI variable; None on a BIOS host or where efivarfs is not mounted."""
+    return parse_secure_boot(reader.read_bytes(SECURE_BOOT_PATH))
+
+
+def parse_smi(smi: CommandRecord, smi_list: CommandRecord | None) -> SmiReport:
+    """A working `nvidia-smi` table merged with `nvidia-smi -L` (names, UUIDs, MIG) if it ran."""
+    listing = smi_list.stdout if smi_list is not None and smi_list.returncode == 0 else ""
+    return merge_smi(parse_smi_table(smi.stdout), parse_smi_list(listing))
+
+
+def first_line(record: CommandRecord | None) -> str | None:
     if record is None or record.returncode != 0 or not record.stdout.strip():
         return None
     return record.stdout.strip().splitlines()[0]
 
 
-def _pci_gpus(reader: HostReader) -> tuple[PciDevice, ...]:
+def pci_gpus(reader: HostReader) -> tuple[PciDevice, ...]:
     """NVIDIA display devices from sysfs; `lspci -nn` only where sysfs cannot be listed."""
     slots = reader.listdir(PCI_DEVICES)
     if slots is None:

@@ -13,16 +13,10 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from dlenv.errors import DlenvError
-from dlenv.host.snapshot import (
-    ROOT_DIR,
-    CommandRecord,
-    DiskUsage,
-    HostSnapshot,
-    load_manifest,
-)
+from dlenv.host.manifest import CommandEntry, bad, inside, load_manifest
+from dlenv.host.snapshot import ROOT_DIR, CommandRecord, DiskUsage, HostSnapshot
 from dlenv.process import Command, Result, Runner, SubprocessRunner
 
 # Largest file a probe reads; sysfs/proc files are tiny, CDI specs are tens of kB.
@@ -95,12 +89,12 @@ class HostReader:
             self.snapshot.programs[program] = found
         return found
 
-    def run(self, *argv: str) -> CommandRecord | None:
+    def run(self, *argv: str, timeout: float = COMMAND_TIMEOUT_S) -> CommandRecord | None:
         """Run a read-only probe command; None when the program is not installed."""
         if self.which(argv[0]) is None:
             return None
         try:
-            result = self.runner.run(Command.of(*argv), timeout=COMMAND_TIMEOUT_S)
+            result = self.runner.run(Command.of(*argv), timeout=timeout)
             record = CommandRecord(
                 argv, result.returncode, redact(result.stdout), redact(result.stderr)
             )
@@ -152,38 +146,42 @@ def replay_reader(bundle_dir: Path) -> HostReader:
     """A reader over an unpacked bundle (or a hand-written fixture tree in the same layout)."""
     manifest = load_manifest(bundle_dir)
     commands = {}
-    for entry in manifest.get("commands", []):
+    for entry in manifest.commands:
         record = _command_record(bundle_dir, entry)
         commands[record.argv] = record
-    disk = {
-        path: (None if value is None else DiskUsage(int(value["total"]), int(value["free"])))
-        for path, value in manifest.get("disk", {}).items()
-    }
     root = bundle_dir / ROOT_DIR
 
     def recorded_disk(path: Path) -> DiskUsage | None:
         return (
-            disk.get("/" + str(path.relative_to(root)).lstrip("."))
+            manifest.disk.get("/" + str(path.relative_to(root)).lstrip("."))
             if path.is_relative_to(root)
             else None
         )
 
     return HostReader(
         root=root,
-        runner=ReplayRunner(dict(manifest.get("programs", {})), commands),
+        runner=ReplayRunner(manifest.programs, commands),
         disk_usage=recorded_disk,
-        listings=dict(manifest.get("listings", {})),
+        listings=manifest.listings,
     )
 
 
-def _command_record(bundle_dir: Path, entry: dict[str, Any]) -> CommandRecord:
-    """Fixtures may point stdout/stderr at a captured file instead of inlining it."""
+def _command_record(bundle_dir: Path, entry: CommandEntry) -> CommandRecord:
+    """Fixtures may point stdout/stderr at a captured file inside the bundle instead of inlining."""
+    where = f"{bundle_dir}: command {' '.join(entry.argv)!r}"
 
     def text(key: str) -> str:
-        if f"{key}_file" in entry:
-            return (bundle_dir / str(entry[f"{key}_file"])).read_text(encoding="utf-8")
-        return str(entry.get(key, ""))
+        if key not in entry.files:
+            return entry.text.get(key, "")
+        relative = entry.files[key]
+        path = bundle_dir / inside(relative, where)
+        if not path.resolve().is_relative_to(bundle_dir.resolve()):
+            raise bad(where, f"{key}_file {relative!r} leads outside the bundle")
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise bad(where, f"{key}_file {relative!r} is not in the bundle") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise bad(where, f"{key}_file {relative!r} cannot be read ({exc})") from exc
 
-    return CommandRecord(
-        tuple(entry["argv"]), int(entry.get("returncode", 0)), text("stdout"), text("stderr")
-    )
+    return CommandRecord(entry.argv, entry.returncode, text("stdout"), text("stderr"))

@@ -107,19 +107,3 @@ def extract_bundle(bundle: Path, into: Path) -> Path:
             hint="Pass a file written by `dlenv doctor --collect FILE`, or its unpacked directory.",
         ) from exc
     return into
-
-
-def load_manifest(bundle_dir: Path) -> dict[str, Any]:
-    path = bundle_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(
-            f"{bundle_dir} has no {MANIFEST}: not a dlenv support bundle",
-            hint="Pass a file written by `dlenv doctor --collect FILE`, or its unpacked directory.",
-        ) from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} cannot be read: {exc}") from exc
-    if not isinstance(data, dict) or data.get("version") != BUNDLE_VERSION:
-        raise UsageError(f"{path}: unsupported bundle version {data.get('version')!r}")
-    return data

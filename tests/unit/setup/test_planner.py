@@ -130,7 +130,8 @@ def test_host_state_reads_gpus_and_secure_boot(tmp_path: Path) -> None:
     (audio / "class").write_text("0x040300\n")
     efi = tmp_path / "sys/firmware/efi/efivars"
     efi.mkdir(parents=True)
-    (efi / "SecureBoot-8be4df61-93ca-11d2-aa0d-e0c9ee1ea0b6").write_bytes(b"\x06\x00\x00\x00\x01")
+    # The name as in a real efivars listing (tests/fixtures/captured/efivars).
+    (efi / "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c").write_bytes(b"\x06\x00\x00\x00\x01")
     state = read_host_state(tmp_path)
     assert state.gpu_device_ids == (0x1DB1,)
     assert state.pre_turing_gpu

@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# EFI variable SecureBoot-<EFI global GUID>: 4 bytes of attributes, then one byte, 1 = enabled.
-SECURE_BOOT_VAR = "SecureBoot-8be4df61-93ca-11d2-aa0d-e98c0330c8c9"
+# efivarfs names each variable "<Name>-<VendorGuid>" and holds 4 attribute bytes, then the value
+# (https://docs.kernel.org/filesystems/efivarfs.html); SecureBoot's value is one byte, 1 = enabled.
+EFIVARS_DIR = "/sys/firmware/efi/efivars"
+# The UEFI global variable namespace, EFI_GLOBAL_VARIABLE_GUID: UEFI specification, "Globally
+# Defined Variables", and Linux include/linux/efi.h
+# (https://github.com/torvalds/linux/blob/master/include/linux/efi.h:
+# EFI_GUID(0x8be4df61, 0x93ca, 0x11d2, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c)).
+EFI_GLOBAL_VARIABLE_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+SECURE_BOOT_VAR = f"SecureBoot-{EFI_GLOBAL_VARIABLE_GUID}"
+SECURE_BOOT_PATH = f"{EFIVARS_DIR}/{SECURE_BOOT_VAR}"
 
 
 def parse_secure_boot(efivar: bytes | None) -> bool | None:
