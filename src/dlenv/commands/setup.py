@@ -16,7 +16,7 @@ from dlenv.commands.options import JsonOption
 from dlenv.console import err, info, out, print_json, success, warn
 from dlenv.errors import UsageError
 from dlenv.process import SubprocessRunner
-from dlenv.setup.context import SetupOptions
+from dlenv.setup.context import SetupOptions, invoking_user
 from dlenv.setup.executor import Outcome, Privilege, Status, apply, survey
 from dlenv.setup.host_state import host_state, open_host
 from dlenv.setup.plan import After, Component, Engine, Plan
@@ -42,7 +42,9 @@ def setup_command(
     ),
     arch: str | None = typer.Option(None, "--arch", help="Architecture (default: this host's)."),
     user: str | None = typer.Option(
-        None, "--user", help="Login to add to group docker / run rootless (default: you)."
+        None,
+        "--user",
+        help="Login to add to group docker / run rootless (default: you; SUDO_USER under sudo).",
     ),
 ) -> None:
     """Install the NVIDIA driver, Container Toolkit, Podman or Docker, and GPU access."""
@@ -57,7 +59,7 @@ def setup_command(
         engine=parse_engine(engine),
         rootless=rootless,
         components=parse_only(only),
-        user=user if user or root is not None else _invoking_user(),
+        user=user or invoking_user(os.environ, os.geteuid()),
     )
     if rootless and options.engine is not Engine.DOCKER:
         raise UsageError("--rootless applies to Docker", hint="Podman runs rootless already")
@@ -102,11 +104,6 @@ def parse_only(value: str | None) -> tuple[Component, ...]:
     if not chosen:
         raise UsageError("--only needs at least one component", hint=", ".join(known))
     return tuple(c for c in Component if c in chosen)
-
-
-def _invoking_user() -> str | None:
-    # Under sudo, the person who ran it, not root, is the one who uses the engine.
-    return os.environ.get("SUDO_USER") or os.environ.get("USER")
 
 
 def show_plan(plan: Plan, statuses: dict[str, Status] | None) -> None:

@@ -3,10 +3,12 @@ and group, GPU runtime configuration (stage 5) and the sample workload."""
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
 from dlenv.setup.plan import After, Component, Engine, Step
-from dlenv.setup.shell import backup, quote
+from dlenv.setup.shell import backup
 
 NOUVEAU_BLACKLIST = "/etc/modprobe.d/blacklist-nouveau.conf"
 ROOTLESS_DOCKER_CONFIG = "$HOME/.config/docker/daemon.json"
@@ -63,34 +65,22 @@ def driver_loaded() -> Step:
 
 
 def docker_service(ctx: Context) -> list[Step]:
-    """Enable the rootful daemon, or hand Docker to the user's own rootless daemon."""
-    steps: list[Step] = []
+    """Enable the rootful daemon (after giving the user its group), or hand Docker to the user's
+    own rootless daemon."""
     if not ctx.options.rootless:
-        steps.append(
+        return [
+            *docker_group(ctx),
             Step(
                 id="engine.docker-service",
                 component=Component.ENGINE,
                 reason="the Docker daemon must run now and after every boot",
                 check="systemctl is-enabled --quiet docker && systemctl is-active --quiet docker",
                 commands=("systemctl enable --now docker",),
-            )
-        )
-        if ctx.login:
-            user = quote(ctx.login)
-            steps.append(
-                Step(
-                    id="engine.docker-group",
-                    component=Component.ENGINE,
-                    reason=f"lets {ctx.login} use Docker without sudo (group `docker` is "
-                    "root-equivalent; use --rootless to avoid that)",
-                    check=f"id -nG {user} | tr ' ' '\\n' | grep -qx docker",
-                    commands=(f"usermod -aG docker {user}",),
-                    after=After.RELOGIN,
-                )
-            )
-        return steps
-    user = quote(ctx.login or "$USER")  # "$USER" expands in the user's own shell
-    steps += [
+            ),
+        ]
+    # "$USER" expands in the user's own shell when no login is known.
+    user = shlex.quote(ctx.login) if ctx.login else '"$USER"'
+    return [
         Step(
             id="engine.docker-rootful-off",
             component=Component.ENGINE,
@@ -117,7 +107,33 @@ def docker_service(ctx: Context) -> list[Step]:
             needs_root=False,
         ),
     ]
-    return steps
+
+
+def docker_group(ctx: Context) -> list[Step]:
+    """Docker's post-installation step: the invoking user joins group `docker`, so `docker` and
+    `dlenv up` work without sudo (src.DOCKER_POSTINSTALL_GUIDE). It comes before the daemon
+    starts, because the daemon gives its socket to the group that exists when it starts. The
+    plan's notes say that the group is root-equivalent, and when there is nobody to add."""
+    login = ctx.login
+    if login is None:
+        return []
+    user = shlex.quote(login)
+    group = src.DOCKER_GROUP
+    return [
+        Step(
+            id="engine.docker-group",
+            component=Component.ENGINE,
+            reason=f"lets {login} use Docker without sudo: group {group}, as Docker's "
+            "post-installation steps give it (root-equivalent; applies from the next login)",
+            check=f"id -nG {user} | tr ' ' '\\n' | grep -qx {group}",
+            commands=(
+                f"getent group {group} >/dev/null || groupadd {group}",
+                f"usermod -aG {group} {user}",
+            ),
+            after=After.RELOGIN,
+            hint=f"{login} must be a user on this host; pass --user NAME to add another one",
+        )
+    ]
 
 
 def runtime(ctx: Context) -> list[Step]:

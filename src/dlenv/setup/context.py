@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import pwd
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from dlenv.errors import UsageError
 from dlenv.host.os_release import Distro
 from dlenv.setup.host_state import HostState
 from dlenv.setup.plan import Component, Engine
 from dlenv.setup.sources import CUDA_REPO_ARCH
+
+# Login names dlenv writes into a plan: shadow-utils' portable pattern for user names
+# ("User/group names must match [a-z_][a-z0-9_-]*[$]", libmisc/chkname.c, shadow-maint/shadow;
+# the trailing `$` is for Samba machine accounts), capped at useradd(8)'s "Usernames may only be
+# up to 32 characters long". Some distributions accept more (RHEL: upper case and dots); such a
+# name is refused with the one command to run by hand, never pasted into a script.
+LOGIN_PATTERN = re.compile(r"[a-z_][a-z0-9_-]{0,31}\$?")
 
 
 @dataclass(frozen=True)
@@ -15,7 +26,8 @@ class SetupOptions:
     engine: Engine = Engine.PODMAN
     rootless: bool = False
     components: tuple[Component, ...] = tuple(Component)
-    # The login that gets group `docker` and runs rootless engines; None or "root" = nobody.
+    # The login that gets group `docker` and runs rootless engines: the invoking user
+    # (`invoking_user`); None = unknown, "root" = nobody (root needs no group).
     user: str | None = None
 
 
@@ -36,5 +48,37 @@ class Context:
 
     @property
     def login(self) -> str | None:
+        """The user to set the engine up for, validated; None when unknown or root."""
         user = self.options.user
-        return None if user in (None, "", "root") else user
+        if user in (None, "", "root"):
+            return None
+        return check_login(user)
+
+
+def check_login(user: str) -> str:
+    if LOGIN_PATTERN.fullmatch(user) is None:
+        raise UsageError(
+            f"user name {user!r} is not one dlenv puts in a setup script "
+            "(lower-case letters, digits, '_' and '-', at most 32 characters)",
+            hint="pass --user NAME for another user, or add this one to group docker by hand: "
+            "`sudo usermod -aG docker USER`",
+        )
+    return user
+
+
+def invoking_user(
+    environ: Mapping[str, str], euid: int, name_of: Callable[[int], str | None] | None = None
+) -> str | None:
+    """Who will use the engine: under sudo, SUDO_USER (the person who ran sudo, not root);
+    otherwise the user running dlenv. None when neither can be told."""
+    sudo_user = environ.get("SUDO_USER")
+    if euid == 0 and sudo_user:
+        return sudo_user
+    return (name_of or _passwd_name)(euid) or environ.get("USER") or None
+
+
+def _passwd_name(uid: int) -> str | None:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None

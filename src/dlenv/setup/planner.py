@@ -5,10 +5,11 @@ from __future__ import annotations
 from dlenv.errors import DlenvError
 from dlenv.host.os_release import Distro, detect_family
 from dlenv.setup import common
+from dlenv.setup import sources as src
 from dlenv.setup.context import Context, SetupOptions
 from dlenv.setup.families import REGISTRY
 from dlenv.setup.host_state import HostState
-from dlenv.setup.plan import Component, Plan, Step, Target
+from dlenv.setup.plan import Component, Engine, Plan, Step, Target
 
 MANUAL_STEPS = (
     "install the NVIDIA driver (open kernel modules for Turing and newer), the NVIDIA Container "
@@ -91,4 +92,38 @@ def _notes(ctx: Context) -> tuple[str, ...]:
             notes.append("a GPU predates Turing: planning the proprietary kernel modules")
         if ctx.host.secure_boot is None:
             notes.append("Secure Boot state unknown: the key enrolment step checks it when run")
+    notes += _docker_group_notes(ctx)
     return tuple(notes)
+
+
+def _docker_group_notes(ctx: Context) -> list[str]:
+    """What the docker group means, or why no one is added to it (src.DOCKER_POSTINSTALL_GUIDE)."""
+    options = ctx.options
+    if (
+        options.engine is not Engine.DOCKER
+        or options.rootless
+        or Component.ENGINE not in options.components
+    ):
+        return []
+    rootless = (
+        "`dlenv setup --engine docker --rootless`, run as that user: rootless Docker needs no "
+        f"group ({src.DOCKER_ROOTLESS_GUIDE})"
+    )
+    login = ctx.login
+    if login is None:
+        who = (
+            "the invoking user is root, who reaches the Docker socket without it"
+            if options.user == "root"
+            else "no invoking user is known"
+        )
+        return [
+            f"engine.docker-group skipped: {who}. To let a user run docker without sudo, "
+            f"pass --user NAME (group {src.DOCKER_GROUP} is root-equivalent), or use {rootless}"
+        ]
+    return [
+        f"engine.docker-group adds {login} to group {src.DOCKER_GROUP}, as Docker's "
+        f"post-installation steps do ({src.DOCKER_POSTINSTALL_GUIDE}). The group is "
+        f'root-equivalent; Docker warns: "{src.DOCKER_GROUP_WARNING}" It applies from '
+        f"{login}'s next login (or in a shell started with `newgrp {src.DOCKER_GROUP}`). "
+        f"The alternative is {rootless}"
+    ]

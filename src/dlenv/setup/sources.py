@@ -13,6 +13,7 @@ NVIDIA Container Toolkit install guide:
   CDI (nvidia-cdi-refresh from 1.18.0, `nvidia-ctk cdi generate` before it):
   https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html
 Docker Engine install pages: https://docs.docker.com/engine/install/{ubuntu,debian,fedora,rhel,centos}/
+  post-installation steps: https://docs.docker.com/engine/install/linux-postinstall/
   rootless mode: https://docs.docker.com/engine/security/rootless/
 RPM Fusion: https://rpmfusion.org/Configuration, https://rpmfusion.org/Howto/NVIDIA,
   https://rpmfusion.org/Howto/Secure%20Boot
@@ -149,6 +150,19 @@ DOCKER_RPM_REPO = "/etc/yum.repos.d/docker-ce.repo"
 # html/SLES-all/cha-docker-installation.html; AL2023: https://docs.aws.amazon.com/linux/al2023/
 # ug/docker.html).
 DISTRO_DOCKER_PACKAGE = "docker"
+
+# "Linux post-installation steps for Docker Engine", "Manage Docker as a non-root user"
+# (https://docs.docker.com/engine/install/linux-postinstall/; docker/docs
+# content/manuals/engine/install/linux-postinstall.md): the daemon's socket is owned by root;
+# "When the Docker daemon starts, it creates a Unix socket accessible by members of the `docker`
+# group", so create the group (`sudo groupadd docker`; some packages already do), add the user
+# (`sudo usermod -aG docker $USER`), then "Log out and log back in so that your group membership
+# is re-evaluated", or run `newgrp docker`. The page's warning: "The `docker` group grants
+# root-level privileges to the user." Its note points to rootless mode as the way without root.
+DOCKER_POSTINSTALL_GUIDE = "https://docs.docker.com/engine/install/linux-postinstall/"
+DOCKER_ROOTLESS_GUIDE = "https://docs.docker.com/engine/security/rootless/"
+DOCKER_GROUP = "docker"
+DOCKER_GROUP_WARNING = "The `docker` group grants root-level privileges to the user."
 
 # The sample workload (seed-system.md, stage 5; toolkit guide "Running a Sample Workload").
 SAMPLE_IMAGE = "docker.io/library/ubuntu"

@@ -57,3 +57,38 @@ def test_yes_with_root_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
 def test_rootless_podman_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["setup", "--root", str(FIXTURES / "debian-12"), "--rootless", "--json"]) == 2
     assert "Podman runs rootless already" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("distro", ["ubuntu-24.04", "fedora-41"])
+def test_docker_plan_adds_sudo_user_to_group_docker(
+    distro: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `sudo dlenv setup --engine docker`: root runs it, SUDO_USER is the person who will use Docker.
+    monkeypatch.setattr("dlenv.commands.setup.os.geteuid", lambda: 0)
+    monkeypatch.setenv("SUDO_USER", "alice")
+    monkeypatch.setenv("USER", "root")
+    assert run(["setup", "--root", str(FIXTURES / distro), "--engine", "docker", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    group = next(s for s in data["steps"] if s["id"] == "engine.docker-group")
+    assert group["commands"][-1] == "usermod -aG docker alice"
+    assert group["after"] == "relogin"
+    assert any("root-equivalent" in note and "alice" in note for note in data["notes"])
+
+
+def test_docker_plan_as_root_skips_the_group_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("dlenv.commands.setup.os.geteuid", lambda: 0)
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.setattr("dlenv.setup.context._passwd_name", lambda uid: "root")
+    assert run(["setup", "--root", str(FIXTURES / "ubuntu-24.04"), "--engine", "docker"]) == 0
+    shown = capsys.readouterr().out
+    assert "engine.docker-group skipped: the invoking user is root" in shown
+    assert "planned  engine.docker-group" not in shown
+
+
+def test_a_bad_user_name_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["setup", "--root", str(FIXTURES / "debian-12"), "--engine", "docker", "--script"]
+    assert run([*argv, "--user", "x;reboot"]) == 2
+    captured = capsys.readouterr()
+    assert "not one dlenv puts in a setup script" in captured.err and "reboot" not in captured.out

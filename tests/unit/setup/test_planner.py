@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from dlenv.errors import UsageError
 from dlenv.host.os_release import read_os_release
-from dlenv.setup.context import SetupOptions
+from dlenv.setup.context import SetupOptions, invoking_user
 from dlenv.setup.host_state import HostState, read_host_state
 from dlenv.setup.plan import Component, Engine, Plan
 from dlenv.setup.planner import UnsupportedHost, build_plan
@@ -83,9 +84,94 @@ def test_rootless_docker_uses_user_config_and_no_cgroups() -> None:
 def test_rootful_docker_adds_user_to_group_and_flags_relogin() -> None:
     plan = build_plan(_host("rhel-9.2"), SetupOptions(engine=Engine.DOCKER, user="ana"))
     group = next(s for s in plan.steps if s.id == "engine.docker-group")
-    assert group.commands == ("usermod -aG docker ana",)
+    assert group.commands[-1] == "usermod -aG docker ana"
     assert group.after.value == "relogin"
     assert "https://download.docker.com/linux/rhel/docker-ce.repo" in _commands(plan)
+
+
+# Every family that installs Docker (Amazon Linux has Docker only; Podman needs no group).
+DOCKER_HOSTS = [
+    "ubuntu-22.04",
+    "ubuntu-24.04",
+    "pop-22.04",
+    "debian-12",
+    "fedora-40",
+    "fedora-41",
+    "rhel-9.2",
+    "rocky-9.5",
+    "opensuse-leap-15.6",
+    "opensuse-tumbleweed",
+    "sles-15-sp2",
+    "amzn-2023",
+]
+
+
+@pytest.mark.parametrize("name", DOCKER_HOSTS)
+def test_docker_gives_the_invoking_user_the_docker_group(name: str) -> None:
+    # Docker's post-installation steps: create group docker if missing, add the user, and the
+    # membership applies from the next login; the group comes before the daemon starts, which
+    # hands its socket to the group.
+    plan = build_plan(_host(name), SetupOptions(engine=Engine.DOCKER, user="alice"))
+    ids = [s.id for s in plan.steps]
+    group = plan.steps[ids.index("engine.docker-group")]
+    assert group.commands == (
+        "getent group docker >/dev/null || groupadd docker",
+        "usermod -aG docker alice",
+    )
+    assert group.check == "id -nG alice | tr ' ' '\\n' | grep -qx docker"
+    assert group.after.value == "relogin" and group.needs_root
+    assert ids.index("engine.docker-group") < ids.index("engine.docker-service")
+    note = next(n for n in plan.notes if "engine.docker-group" in n)
+    assert "https://docs.docker.com/engine/install/linux-postinstall/" in note
+    assert "root-equivalent" in note and "grants root-level privileges" in note
+    assert "next login" in note and "newgrp docker" in note
+    assert "--rootless" in note
+
+
+@pytest.mark.parametrize("name", ["ubuntu-24.04", "fedora-41"])
+def test_root_gets_no_docker_group_but_a_note(name: str) -> None:
+    plan = build_plan(_host(name), SetupOptions(engine=Engine.DOCKER, user="root"))
+    assert "engine.docker-group" not in [s.id for s in plan.steps]
+    assert "usermod" not in _commands(plan)
+    note = next(n for n in plan.notes if "engine.docker-group" in n)
+    assert "skipped: the invoking user is root" in note and "--rootless" in note
+
+
+def test_podman_and_rootless_docker_plan_no_docker_group() -> None:
+    for options in (
+        SetupOptions(engine=Engine.PODMAN, user="alice"),
+        SetupOptions(engine=Engine.DOCKER, rootless=True, user="alice"),
+    ):
+        plan = build_plan(_host("ubuntu-24.04"), options)
+        assert "engine.docker-group" not in [s.id for s in plan.steps]
+        assert not any("engine.docker-group" in n for n in plan.notes)
+
+
+@pytest.mark.parametrize(
+    "user", ["a b", "$(reboot)", "alice;id", "Alice", "-rf", "1abc", "a" * 33, "al'ice"]
+)
+def test_a_user_name_outside_the_strict_pattern_never_reaches_a_script(user: str) -> None:
+    with pytest.raises(UsageError, match="not one dlenv puts in a setup script"):
+        build_plan(_host("ubuntu-24.04"), SetupOptions(engine=Engine.DOCKER, user=user))
+
+
+def test_a_samba_style_name_is_quoted_with_shlex() -> None:
+    plan = build_plan(_host("debian-12"), SetupOptions(engine=Engine.DOCKER, user="host1$"))
+    assert "usermod -aG docker 'host1$'" in _commands(plan)
+
+
+@pytest.mark.parametrize(
+    ("environ", "euid", "expected"),
+    [
+        ({"SUDO_USER": "alice", "USER": "root"}, 0, "alice"),  # sudo dlenv setup
+        ({"USER": "root"}, 0, "root"),  # a root shell
+        ({"USER": "bob"}, 1000, "bob"),  # dlenv setup as bob (it uses sudo itself)
+        ({"SUDO_USER": "alice", "USER": "bob"}, 1000, "bob"),  # sudo -u bob: bob uses it
+    ],
+)
+def test_invoking_user(environ: dict[str, str], euid: int, expected: str) -> None:
+    names = {0: "root", 1000: "bob"}
+    assert invoking_user(environ, euid, names.get) == expected
 
 
 def test_every_step_that_edits_a_config_backs_it_up_first() -> None:

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+# What the Docker CLI says when the daemon's socket refuses this user (it is not in group docker),
+# in the three wordings of real captures (tests/fixtures/captured/docker-errors, sources in its
+# README): "Got permission denied while trying to connect to the Docker daemon socket at unix://…"
+# (Docker 19.03, docker/for-linux#1020), the same without "Got" (later releases,
+# tomsik68/docker-xampp#63), and "permission denied while trying to connect to the docker API at
+# unix://…" (Docker 29.2.1, chrisjbawden/cockpit-dockermanager#37). Group 1 is the socket.
+SOCKET_DENIED = re.compile(
+    r"permission denied while trying to connect to the docker (?:daemon socket|api) at "
+    r"(\S+?):?(?:\s|$)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,12 @@ class DockerInfo:
     @property
     def has_nvidia_runtime(self) -> bool:
         return "nvidia" in self.runtimes
+
+    @property
+    def socket_denied(self) -> str | None:
+        """The daemon socket that refused this user (permission denied), if that is the error."""
+        match = SOCKET_DENIED.search(self.error or "")
+        return match[1] if match else None
 
 
 def _loads(text: str) -> dict[str, Any]:

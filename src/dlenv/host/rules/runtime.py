@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import EngineProbe, Inventory
 from dlenv.host.parse.kernel import match_known_errors
+from dlenv.setup.sources import (
+    DOCKER_GROUP_WARNING,
+    DOCKER_POSTINSTALL_GUIDE,
+    DOCKER_ROOTLESS_GUIDE,
+)
 
 T, E = Group.TOOLKIT, Group.ENGINES
 CDI_KIND = "nvidia.com/gpu"
@@ -137,6 +144,8 @@ def engine_findings(inv: Inventory, gpus: list[HostGpu]) -> list[Finding]:
                 E,
                 "no container engine answers",
                 "See the engine findings above.",
+                fix="make one engine answer: the fix of its finding above, or "
+                "`dlenv setup --only engine`",
             )
         )
     return found
@@ -149,6 +158,41 @@ def _known_errors(engine: EngineProbe) -> list[Finding]:
     ]
 
 
+def _socket_permission(
+    inv: Inventory, socket: str, error: str, severity: Callable[..., Finding]
+) -> Finding:
+    """The daemon runs but its socket refuses this user: Docker's post-installation step (the
+    docker group) was never done, or not yet picked up by this login session."""
+    user = inv.user or "this user"
+    warning = (
+        f'Group docker is root-equivalent: Docker warns "{DOCKER_GROUP_WARNING}" '
+        f"({DOCKER_POSTINSTALL_GUIDE}). Rootless Docker needs no group "
+        f"({DOCKER_ROOTLESS_GUIDE})."
+    )
+    if "docker" in inv.groups:
+        # `id -nG` lists the session's groups: the user has the group, yet the socket refuses.
+        return severity(
+            "docker.socket_permission",
+            E,
+            f"permission denied on the Docker socket {socket}, although {user} is in group docker",
+            f"{error}\nThe socket is not group docker's (the group was made after the daemon "
+            "started), or DOCKER_HOST names another daemon's socket. " + warning,
+            fix="`ls -l /var/run/docker.sock` must show group docker: `sudo systemctl "
+            "restart docker` (and docker.socket where Docker has one); check DOCKER_HOST "
+            "(`docker context ls`)",
+        )
+    return severity(
+        "docker.socket_permission",
+        E,
+        f"permission denied on the Docker socket {socket}: {user} may not use Docker",
+        f"{error}\n{user} is not in group docker in this login session (`id -nG`: "
+        f"{' '.join(inv.groups) or '?'}); `docker` and `dlenv up` fail until it is. " + warning,
+        fix="`sudo usermod -aG docker $USER`, then log out and back in (or `newgrp docker`); "
+        "or `dlenv setup --engine docker --only engine`, which does that. Without the "
+        "root-equivalent group: rootless Docker, `dlenv setup --engine docker --rootless`",
+    )
+
+
 def _docker_findings(
     inv: Inventory, engine: EngineProbe, gpus: list[HostGpu], only: bool
 ) -> list[Finding]:
@@ -159,18 +203,8 @@ def _docker_findings(
         if known:
             return known
         severity = fail if only else warn
-        if "permission denied" in error.lower():
-            return [
-                severity(
-                    "docker.permission",
-                    E,
-                    "Docker is installed but this user may not use its socket",
-                    error + f"\nUser {inv.user or '?'} is not in group docker."
-                    if "docker" not in inv.groups
-                    else error,
-                    fix="`sudo usermod -aG docker $USER`, then log out and in again",
-                )
-            ]
+        if info is not None and info.socket_denied:
+            return [_socket_permission(inv, info.socket_denied, error, severity)]
         return [
             severity(
                 "docker.unreachable",
