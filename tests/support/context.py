@@ -10,7 +10,11 @@ from dlenv.process import Runner
 
 
 def make_context(
-    tmp_path: Path, runner: Runner, environ: Mapping[str, str] | None = None, uid: int = 1000
+    tmp_path: Path,
+    runner: Runner,
+    environ: Mapping[str, str] | None = None,
+    uid: int = 1000,
+    host_root: Path | None = None,
 ) -> AppContext:
     return AppContext(
         cwd=tmp_path,
@@ -18,4 +22,5 @@ def make_context(
         identity=Identity(uid, uid, "tester"),
         state_root=tmp_path / "state",
         runner=runner,
+        host_root=host_root or tmp_path / "host",
     )

@@ -20,7 +20,9 @@ from dlenv.environment.labels import EnvLabels
 from dlenv.environment.names import EnvNames
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
-from dlenv.errors import UsageError
+from dlenv.errors import DlenvError, UsageError
+from dlenv.host.facts import has_nvidia_gpu
+from dlenv.host.reader import HostReader
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.process import Command
@@ -98,6 +100,8 @@ class Project:
             if workspace == "volume"
             else str((self.ctx.cwd / Path(workspace).expanduser()).resolve())
         )
+        if spec.profile == "gpu":
+            _require_an_nvidia_gpu(self.ctx)
         host = self.engine.host()
         defaults = run_defaults(host, ipc=spec.run.ipc, shm_size=spec.run.shm_size)
         labels = EnvLabels(
@@ -158,6 +162,19 @@ def open_project(options: EnvOptions, ctx: AppContext) -> Project:
         context=render_context(given),
         lock=lock,
     )
+
+
+def _require_an_nvidia_gpu(ctx: AppContext) -> None:
+    """Say first what `dlenv doctor` says first: without an NVIDIA GPU, the engine's GPU setup
+    (CDI, the nvidia runtime) is beside the point, and the CPU profile is the way forward."""
+    if not has_nvidia_gpu(HostReader(root=ctx.host_root, runner=ctx.runner)):
+        raise DlenvError(
+            "no NVIDIA GPU found on this host (dlenv doctor: gpu.none)",
+            details="Looked for PCI display devices of vendor 10de under /sys/bus/pci/devices.",
+            hint="Use the CPU profile: `dlenv up --profile cpu`, or profile = \"cpu\" in "
+            "dlenv.toml (`dlenv init --profile cpu` writes one). On a GPU host, "
+            "`dlenv doctor` explains why the GPU is not seen.",
+        )
 
 
 def _python_downloads(ctx: AppContext, spec: Spec) -> str | None:

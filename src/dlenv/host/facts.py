@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import platform
 
-from dlenv.host.probe import parse_smi
+from dlenv.host.probe import parse_smi, pci_gpus
 from dlenv.host.reader import HostReader
 from dlenv.knowledge import Knowledge
 from dlenv.process import Runner
@@ -36,3 +36,9 @@ def host_facts(reader: HostReader, knowledge: Knowledge) -> HostFacts | None:
         model = knowledge.gpu_by_name(gpu.name)
         gpus.append(GpuFact(gpu.name, model.compute_capability if model else None, gpu.uuid))
     return HostFacts(gpus=tuple(gpus), driver=report.driver_version, arch=platform.machine())
+
+
+def has_nvidia_gpu(reader: HostReader) -> bool:
+    """Whether the PCI bus holds an NVIDIA display device, as `dlenv doctor` looks for one
+    (finding `gpu.none`): a driver problem is a different finding from no GPU at all."""
+    return bool(pci_gpus(reader))

@@ -6,6 +6,7 @@ The engine's answers are real captures replayed by a fake runner; the CDI direct
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from dlenv.engine.cli_engine import CliEngine, EngineKind
 from dlenv.engine.gpu import GpuUnavailable
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.project import Project, open_project
+from dlenv.errors import DlenvError
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
@@ -25,9 +27,21 @@ from tests.unit.engine.helpers import (
     PODMAN_ROOTLESS,
 )
 
+# An RTX 4070's PCI device files, from the captured Ubuntu host (tests/fixtures/hosts).
+RTX4070_PCI = (
+    Path(__file__).parents[2]
+    / "fixtures/hosts/ubuntu-rtx4070-docker-nvidia-runtime/root/sys/bus/pci/devices"
+)
+
 
 def project(
-    tmp_path: Path, program: str, info: Path, spec: str, cdi: Path | None = None
+    tmp_path: Path,
+    program: str,
+    info: Path,
+    spec: str,
+    cdi: Path | None = None,
+    *,
+    gpu: bool = True,
 ) -> Project:
     (tmp_path / "dlenv.toml").write_text(spec)
     runner = FakeRunner(
@@ -39,15 +53,32 @@ def project(
         programs={program: f"/usr/bin/{program}"},
     )
     root = tmp_path / "root"
+    root.mkdir()
+    if gpu:
+        shutil.copytree(RTX4070_PCI, root / "sys/bus/pci/devices")
     if cdi is not None:
         (root / "etc/cdi").mkdir(parents=True)
         (root / "etc/cdi" / cdi.name).write_text(cdi.read_text())
     opened = open_project(
         EnvOptions(spec_path=tmp_path / "dlenv.toml", engine=program),
-        make_context(tmp_path, runner),
+        make_context(tmp_path, runner, host_root=root),
     )
     caps = LEGACY_CAPS if program == "docker" else BUILDAH_CAPS
     return dataclasses.replace(opened, engine=CliEngine(EngineKind(program, caps), runner, root))
+
+
+@pytest.mark.parametrize(
+    ("program", "info"), [("docker", DOCKER_CI_NO_GPU), ("podman", PODMAN_ROOTFUL)]
+)
+def test_gpu_profile_without_an_nvidia_gpu_says_so_first(
+    tmp_path: Path, program: str, info: Path
+) -> None:
+    # Regression: on a host without a GPU, `up` said "no CDI spec" and suggested nvidia-ctk.
+    with pytest.raises(DlenvError) as failure:
+        project(tmp_path, program, info, 'name = "g"\n', gpu=False).run_config()
+    assert "no NVIDIA GPU" in failure.value.message and "gpu.none" in failure.value.message
+    assert "--profile cpu" in (failure.value.hint or "")
+    assert not isinstance(failure.value, GpuUnavailable)
 
 
 def test_gpu_profile_on_docker_without_a_gpu_runtime_fails_before_running(
