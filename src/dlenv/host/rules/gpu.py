@@ -6,8 +6,8 @@ from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import Inventory
 from dlenv.host.parse.nvidia import ModuleFlavor, SmiFailure
-from dlenv.host.rules.versions import vtuple
 from dlenv.knowledge import Knowledge
+from dlenv.knowledge.versions import as_tuple
 
 G = Group.GPU
 SUPPORTED_ARCHES = ("x86_64", "aarch64")
@@ -215,7 +215,7 @@ def _smi_failure(inv: Inventory) -> Finding | None:
 def _flavor_findings(flavor: ModuleFlavor | None, gpus: list[HostGpu]) -> list[Finding]:
     found = []
     for gpu in gpus:
-        cc = vtuple(gpu.compute_capability)
+        cc = as_tuple(gpu.compute_capability)
         if not cc:
             continue
         if flavor is ModuleFlavor.OPEN and cc < OPEN_MODULE_MIN_CC:
