@@ -65,7 +65,25 @@ CASES = [
     Case("bad-cuda", ("--cuda", "twelve"), 2, 'Expected e.g. "12.8"'),
     Case("bad-cc", ("--gpu", "sm_99"), 2, "no NVIDIA GPU has compute capability 9.9"),
     Case("bad-group", ("--with", "rapid"), 2, "unknown package group 'rapid'"),
+    Case("unknown-cuda", ("--gpu", "RTX 4090", "--cuda", "99.0"), 2, "not a release dlenv knows"),
+    Case("unknown-cuda-lists-known", ("--cuda", "99.0"), 2, "Known CUDA releases: 11.8, 12.0"),
+    Case("unknown-cuda-suggests", ("--cuda", "12.7"), 2, "Did you mean: 12.6 or 12.8?"),
 ]
+
+
+@pytest.mark.parametrize("argv", [
+    ("--with", "rapids", "--with", "cupy"),
+    ("--with", "rapids,cupy"),
+    ("--with", "rapids, cupy", "--with", "cupy"),
+])
+def test_with_repeated_or_comma_separated_keeps_every_group(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(["compat", "--gpu", "A100", "--driver", "580.95.05", *argv, "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert answer["query"]["groups"] == ["rapids", "cupy"]
+    assert set(answer["recommendation"]["groups"]) == {"rapids", "cupy"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
