@@ -60,6 +60,26 @@ CASES = [
         "python-outside-rapids", ("--gpu", "A100", "--with", "rapids", "--python", "3.14"), 1,
         "RAPIDS supports Python 3.10-3.13",
     ),
+    # --cuda names the image; without a wheel of its own CUDA, the best same-major wheel serves.
+    Case(
+        "cuda-without-wheel-pairs",
+        ("--gpu", "RTX 4090", "--driver", "595.71.05", "--cuda", "13.2"), 0,
+        "the CUDA 13.2 image gets torch 2.11.0+cu130",
+    ),
+    Case(
+        "pairing-prefers-older-minor",
+        ("--gpu", "RTX 4090", "--driver", "570.124.06", "--cuda", "12.8", "--torch", "2.6"),
+        0, "torch 2.6.0+cu126",
+    ),
+    Case(
+        "pairing-minor-compat-warns",
+        ("--gpu", "A100", "--driver", "550.54.14", "--cuda", "12.5", "--torch", "2.7"), 0,
+        "driver 550.54.14 runs it only through minor-version compatibility",
+    ),
+    Case(
+        "no-same-major-wheel", ("--gpu", "RTX 4090", "--driver", "595.71.05", "--cuda", "13.2",
+                                "--torch", "2.8"), 1, "torch 2.8 has no CUDA 13.x wheel",
+    ),
     Case("unknown-gpu", ("--gpu", "RTX 4909"), 2, "Did you mean: GeForce RTX 4090"),
     Case("bad-driver", ("--gpu", "RTX 4090", "--driver", "550.x"), 2, 'e.g. "550.54.14"'),
     Case("bad-cuda", ("--cuda", "twelve"), 2, 'Expected e.g. "12.8"'),
@@ -117,3 +137,15 @@ def test_json_compatible(capsys: pytest.CaptureFixture[str]) -> None:
     assert answer["recommendation"]["cuda"] == "13.0"
     assert answer["recommendation"]["groups"] == {"cupy": ["cupy-cuda13x>=14"]}
     assert answer["query"]["gpus"][0]["compute_capability"] == "9.0"
+
+
+def test_json_pairing(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--gpu", "RTX 4090", "--driver", "595.71.05", "--cuda", "13.2", "--json"]
+    code = run(["compat", *argv])
+    answer = json.loads(capsys.readouterr().out)
+    assert code == 0
+    best = answer["recommendation"]
+    assert best["cuda"] == "13.2"
+    assert best["base_image"].startswith("docker.io/nvidia/cuda:13.2.")
+    assert best["torch"]["variant"] == "cu130"
+    assert any("brings its own CUDA 13.0 runtime" in w for w in answer["warnings"])
