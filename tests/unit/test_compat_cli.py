@@ -80,6 +80,20 @@ CASES = [
         "no-same-major-wheel", ("--gpu", "RTX 4090", "--driver", "595.71.05", "--cuda", "13.2",
                                 "--torch", "2.8"), 1, "torch 2.8 has no CUDA 13.x wheel",
     ),
+    # A driver branch older than the GPU does not see it (driver_support.toml).
+    Case(
+        "gpu-newer-than-driver", ("--gpu", "RTX 5090", "--driver", "560.35.03"), 1,
+        "driver 560.35.03 (R560) does not support GeForce RTX 5090",
+    ),
+    Case(
+        "gpu-newer-than-driver-fix", ("--gpu", "RTX 5090", "--driver", "560.35.03"), 1,
+        "install NVIDIA driver R570 or newer (>= 570.86.16)",
+    ),
+    Case(
+        "blackwell-by-cc-uses-architecture-floor", ("--gpu", "sm_120", "--driver", "565.77"), 1,
+        "does not support sm_120 (Blackwell 12.0)",
+    ),
+    Case("gpu-at-its-first-driver", ("--gpu", "RTX 5090", "--driver", "570.86.16"), 0, "CUDA 12.8"),
     Case("unknown-gpu", ("--gpu", "RTX 4909"), 2, "Did you mean: GeForce RTX 4090"),
     Case("bad-driver", ("--gpu", "RTX 4090", "--driver", "550.x"), 2, 'e.g. "550.54.14"'),
     Case("bad-cuda", ("--cuda", "twelve"), 2, 'Expected e.g. "12.8"'),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dlenv.knowledge.drivers import branch, driver_install_fix
 from dlenv.knowledge.gpus import GpuModel
 from dlenv.knowledge.images import CudaImage
 from dlenv.knowledge.model import Knowledge
@@ -136,8 +137,17 @@ def _global_reasons(k: Knowledge, request: Request) -> list[str]:
             reasons.append(
                 f"driver {_v(request.driver)} is older than every CUDA major dlenv can use "
                 f"(CUDA {lowest.major}.x needs >= {lowest.minor_compat_floor}); "
-                f"upgrade the NVIDIA driver"
+                + driver_install_fix(lowest.minor_compat_floor)
             )
+        for gpu in request.gpus:
+            first = k.gpu_first_driver(k.gpus.by_name(gpu.name), gpu.architecture)
+            if first and request.driver < as_tuple(first):
+                driver = _v(request.driver)
+                reasons.append(
+                    f"driver {driver} ({branch(driver)}) does not support {gpu.label}: NVIDIA's "
+                    f"driver sees it from {first} ({branch(first)}) on; "
+                    + driver_install_fix(first)
+                )
     for group in request.groups:
         builds = [b for b in k.packages.variants(group) if b.min_cc]
         if not builds:
@@ -237,8 +247,8 @@ def _driver_reason(k: Knowledge, request: Request, cuda: str) -> str:
     assert major is not None and request.driver is not None
     text = (
         f"driver {_v(request.driver)} is below CUDA {major.major}.x's minimum "
-        f"{major.minor_compat_floor} (its minor-version compatibility floor); upgrade the "
-        f"driver to >= {major.minor_compat_floor}, or use an older CUDA"
+        f"{major.minor_compat_floor} (its minor-version compatibility floor); "
+        f"{driver_install_fix(major.minor_compat_floor)}, or use an older CUDA"
     )
     if request.gpus and all(_datacenter(k, g) for g in request.gpus):
         package = k.forward_compat.package.format(major=major.major, minor="<minor>")
@@ -284,7 +294,7 @@ def _groups(
             reasons.append(Reason(
                 "group",
                 f"{title} for CUDA {major}.x needs driver >= {build.driver_min}; "
-                f"upgrade the driver or choose an older CUDA",
+                f"{driver_install_fix(build.driver_min)}, or choose an older CUDA",
             ))
         for gpu in request.gpus:
             if build.min_cc and as_tuple(gpu.cc) < as_tuple(build.min_cc):

@@ -9,6 +9,7 @@ from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import Inventory
 from dlenv.host.parse.kernel import parse_mem_size
 from dlenv.knowledge import Knowledge
+from dlenv.knowledge.drivers import driver_install_fix
 from dlenv.knowledge.versions import as_tuple
 from dlenv.knowledge.wheels import KernelSet, runs_on
 from dlenv.resolve import GpuFact, HostFacts, ResolvedEnv, resolve
@@ -98,10 +99,8 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
                 "The image refuses to start: `unsatisfied condition: cuda>=...` / "
                 "`compatibility mode is UNAVAILABLE` (NVIDIA/nvidia-docker#1479, "
                 "replicate/cog#1411).",
-                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}" '
-                    'in dlenv.toml'
-                if best
-                else "`dlenv setup --only driver` (upgrade)",
+                fix=driver_install_fix(floor.minor_compat)
+                + (f', or set image.cuda = "{best}" in dlenv.toml' if best else ""),
             )
         ]
     if as_tuple(driver) < as_tuple(floor.full):
@@ -113,9 +112,8 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
                 f"Full CUDA {cuda} support needs driver {floor.full}+; PTX JIT of newer PTX "
                 "and some "
                 "APIs are unavailable until then.",
-                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}"'
-                if best
-                else "",
+                fix=driver_install_fix(floor.full)
+                + (f', or set image.cuda = "{best}" in dlenv.toml' if best else ""),
             )
         ]
     return [ok("driver.cuda", S, f"driver {driver} supports CUDA {cuda}")]
@@ -199,7 +197,7 @@ def _rapids(
                 S,
                 f"RAPIDS on CUDA {cuda} needs driver {min_driver}+; host has {driver}",
                 "docs.rapids.ai/platform-support",
-                fix="`dlenv setup --only driver` (upgrade)",
+                fix=driver_install_fix(min_driver),
             )
         )
     return found
