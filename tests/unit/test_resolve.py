@@ -87,6 +87,15 @@ CASES = [
         "fixed-cuda-honoured", '[image]\ncuda = "12.6"', ("NVIDIA GeForce RTX 4090",),
         "580.95.05", "12.6", "cu126", "2.11.0",
     ),
+    # image.cuda names the base image; PyTorch has no cu132 wheel, the cu130 one runs in it.
+    Case(
+        "cuda-without-wheel-pairs-same-major", '[image]\ncuda = "13.2"',
+        ("NVIDIA GeForce RTX 4090",), "595.71.05", "13.2", "cu130", "2.11.0",
+    ),
+    Case(
+        "pairing-on-minor-compat-driver", '[image]\ncuda = "12.5"', ("NVIDIA GeForce RTX 4090",),
+        "550.54.14", "12.5", "cu124", "2.6.0", minor_compat=True,
+    ),
 ]
 
 

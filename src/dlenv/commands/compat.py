@@ -17,7 +17,7 @@ from dlenv.console import out, print_json
 from dlenv.errors import UsageError
 from dlenv.knowledge import Knowledge, load_knowledge
 from dlenv.knowledge.choose import Choice, Gpu, Request, choose, gpu_from_model
-from dlenv.knowledge.versions import parse_cc, parse_driver, parse_xy
+from dlenv.knowledge.versions import as_tuple, parse_cc, parse_driver, parse_xy
 from dlenv.spec.model import OPTIONAL_GROUPS
 
 _CC_FORM = re.compile(r"^(sm_?\d{2,3}|\d{1,2}\.\d)$", re.IGNORECASE)
@@ -44,14 +44,17 @@ def compat_command(
         str | None, typer.Option("--torch", help='PyTorch "X.Y" (default: best).')
     ] = None,
     with_: Annotated[
-        str | None, typer.Option("--with", help="Package groups, comma-separated: cupy,rapids.")
+        list[str] | None,
+        typer.Option(
+            "--with", help="Package groups; repeat the option or use commas: cupy,rapids."
+        ),
     ] = None,
     python: Annotated[str | None, typer.Option("--python", help='Python "X.Y".')] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a GPU / driver / CUDA / PyTorch / package combination and recommend one that works."""
     knowledge = load_knowledge()
-    request = build_request(knowledge, gpu or [], driver, cuda, torch, with_, python)
+    request = build_request(knowledge, gpu or [], driver, cuda, torch, with_ or [], python)
     answer = answer_for(knowledge, request)
     if as_json:
         print_json(answer)
@@ -67,17 +70,19 @@ def build_request(
     driver: str | None,
     cuda: str | None,
     torch: str | None,
-    with_: str | None,
+    with_: list[str],
     python: str | None,
 ) -> Request:
     """Command-line values -> Request; a UsageError (exit 2) for anything malformed or unknown."""
     if cuda is not None:
         parse_xy(cuda, "--cuda", "12.8")
+        _known_cuda(k, cuda)
     if torch is not None:
         parse_xy(torch, "--torch", "2.9")
     if python is not None:
         parse_xy(python, "--python", "3.12")
-    groups = tuple(g.strip() for g in (with_ or "").split(",") if g.strip())
+    # `--with rapids --with cupy` and `--with rapids,cupy` mean the same.
+    groups = tuple(dict.fromkeys(g.strip() for item in with_ for g in item.split(",") if g.strip()))
     for group in groups:
         if group not in OPTIONAL_GROUPS:
             raise UsageError(
@@ -91,6 +96,22 @@ def build_request(
         torch=torch or "auto",
         groups=tuple(g for g in groups if g in _CUDA_GROUPS),
         python=python,
+    )
+
+
+def _known_cuda(k: Knowledge, cuda: str) -> None:
+    if k.cuda.release(cuda) is not None:
+        return
+    known = k.cuda.versions()
+    # The releases either side of it within its major: "12.7" -> 12.6, 12.8.
+    major = [v for v in known if as_tuple(v)[0] == as_tuple(cuda)[0]]
+    below = [v for v in major if as_tuple(v) < as_tuple(cuda)][-1:]
+    above = [v for v in major if as_tuple(v) > as_tuple(cuda)][:1]
+    close = below + above
+    hint = f"Did you mean: {' or '.join(close)}? " if close else ""
+    raise UsageError(
+        f"--cuda: CUDA {cuda} is not a release dlenv knows",
+        hint=f"{hint}Known CUDA releases: {', '.join(known)}.",
     )
 
 

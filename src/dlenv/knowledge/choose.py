@@ -9,12 +9,17 @@ target every GPU, a torch wheel for it has kernels for every GPU and the request
 every requested package group ships a build for its major whose floors the host meets. Among the
 working ones: PyTorch-stable variants before experimental ones, then the newest CUDA, then the
 newest torch.
+
+A CUDA asked for ("X.Y", from `--cuda` or image.cuda) names the base image. When PyTorch ships no
+wheel of that CUDA that fits, the best wheel of the same CUDA major serves (see `_wheel`), and
+the choice's warnings explain the pairing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dlenv.knowledge.drivers import branch, driver_install_fix
 from dlenv.knowledge.gpus import GpuModel
 from dlenv.knowledge.images import CudaImage
 from dlenv.knowledge.model import Knowledge
@@ -132,8 +137,17 @@ def _global_reasons(k: Knowledge, request: Request) -> list[str]:
             reasons.append(
                 f"driver {_v(request.driver)} is older than every CUDA major dlenv can use "
                 f"(CUDA {lowest.major}.x needs >= {lowest.minor_compat_floor}); "
-                f"upgrade the NVIDIA driver"
+                + driver_install_fix(lowest.minor_compat_floor)
             )
+        for gpu in request.gpus:
+            first = k.gpu_first_driver(k.gpus.by_name(gpu.name), gpu.architecture)
+            if first and request.driver < as_tuple(first):
+                driver = _v(request.driver)
+                reasons.append(
+                    f"driver {driver} ({branch(driver)}) does not support {gpu.label}: NVIDIA's "
+                    f"driver sees it from {first} ({branch(first)}) on; "
+                    + driver_install_fix(first)
+                )
     for group in request.groups:
         builds = [b for b in k.packages.variants(group) if b.min_cc]
         if not builds:
@@ -209,7 +223,8 @@ def _try_cuda(k: Knowledge, request: Request, cuda: str) -> tuple[Choice | None,
         reasons.append(Reason("availability", text))
     groups, group_reasons = _groups(k, request, cuda)
     reasons += group_reasons
-    wheel, stable, torch_reasons = _wheel(k, request, cuda)
+    wheel, stable, torch_reasons, pairing = _wheel(k, request, cuda)
+    warnings += pairing
     if not any(r.rule == "arch" for r in reasons):  # else "no kernels" only repeats it
         reasons += torch_reasons
     if reasons or image is None:
@@ -232,8 +247,8 @@ def _driver_reason(k: Knowledge, request: Request, cuda: str) -> str:
     assert major is not None and request.driver is not None
     text = (
         f"driver {_v(request.driver)} is below CUDA {major.major}.x's minimum "
-        f"{major.minor_compat_floor} (its minor-version compatibility floor); upgrade the "
-        f"driver to >= {major.minor_compat_floor}, or use an older CUDA"
+        f"{major.minor_compat_floor} (its minor-version compatibility floor); "
+        f"{driver_install_fix(major.minor_compat_floor)}, or use an older CUDA"
     )
     if request.gpus and all(_datacenter(k, g) for g in request.gpus):
         package = k.forward_compat.package.format(major=major.major, minor="<minor>")
@@ -279,7 +294,7 @@ def _groups(
             reasons.append(Reason(
                 "group",
                 f"{title} for CUDA {major}.x needs driver >= {build.driver_min}; "
-                f"upgrade the driver or choose an older CUDA",
+                f"{driver_install_fix(build.driver_min)}, or choose an older CUDA",
             ))
         for gpu in request.gpus:
             if build.min_cc and as_tuple(gpu.cc) < as_tuple(build.min_cc):
@@ -302,35 +317,85 @@ def _groups(
 
 def _wheel(
     k: Knowledge, request: Request, cuda: str
-) -> tuple[TorchWheel | None, bool, list[Reason]]:
+) -> tuple[TorchWheel | None, bool, list[Reason], list[str]]:
+    """The torch wheel for the CUDA `cuda` image: (wheel, stable, reasons, warnings).
+
+    A wheel of the image's own CUDA comes first. When `cuda` was asked for (it names the base
+    image) and PyTorch ships no wheel that fits for it, a wheel built for another CUDA of the same
+    major serves: it bundles its CUDA runtime libraries and runs wherever the driver runs that
+    CUDA (fully, or through minor-version compatibility, which the image's major already needs).
+    Like cog (replicate/cog pkg/config/compatibility.go, torchGPUPackage: "the latest cuda version
+    that is at most as high as the requested cuda version"), the newest wheel CUDA at or below the
+    image's is preferred, then the nearest newer one. For `cuda = "auto"` the image is chosen to
+    match the wheel, so only exact pairs are candidates.
+    """
     if request.torch is None:
-        return None, True, []
-    variant = "cu" + cuda.replace(".", "")
-    wheels = [w for w in k.torch.wheels if w.variant == variant]
+        return None, True, [], []
+    variant = _variant(cuda)
+    major = cuda.split(".", maxsplit=1)[0]
+    if request.cuda == "auto":
+        wheels = [w for w in k.torch.wheels if w.variant == variant]
+    else:
+        wheels = [w for w in k.torch.wheels if w.cuda and w.cuda.split(".")[0] == major]
     if request.torch != "auto":
         wheels = [w for w in wheels if w.minor == request.torch]
     label = f"torch {request.torch}" if request.torch != "auto" else "PyTorch"
     if not wheels:
-        return None, False, [Reason("availability", f"{label} has no {variant} wheel")]
+        wanted = variant if request.cuda == "auto" else f"CUDA {major}.x"
+        return None, False, [Reason("availability", f"{label} has no {wanted} wheel")], []
     if request.python:
         fitting = [w for w in wheels if request.python in w.pythons]
         if not fitting:
             pythons = sorted({p for w in wheels for p in w.pythons}, key=as_tuple)
             return None, False, [Reason(
                 "python",
-                f"{label} {variant} wheels are for Python {pythons[0]}-{pythons[-1]}, "
+                f"{label} CUDA {major}.x wheels are for Python {pythons[0]}-{pythons[-1]}, "
                 f"not {request.python}; set python.version within that range",
-            )]
+            )], []
         wheels = fitting
     missing = [g for g in request.gpus if not any(_has_kernels(k, w, g) for w in wheels)]
     if missing:
         labels = ", ".join(g.label for g in missing)
-        major = cuda.split(".", maxsplit=1)[0]
         text = f"{label}'s CUDA {major}.x wheels have no kernels for {labels}"
-        return None, False, [Reason("kernels", text)]
+        return None, False, [Reason("kernels", text)], []
     usable = [w for w in wheels if all(_has_kernels(k, w, g) for g in request.gpus)]
-    best = max(usable, key=lambda w: (k.torch.is_stable(w), as_tuple(w.torch)))
-    return best, k.torch.is_stable(best), []
+    image = as_tuple(cuda)
+
+    def rank(w: TorchWheel) -> tuple[bool, Version, bool, Version]:
+        at_or_below = as_tuple(w.cuda) <= image
+        closeness = as_tuple(w.cuda) if at_or_below else tuple(-p for p in as_tuple(w.cuda))
+        return at_or_below, closeness, k.torch.is_stable(w), as_tuple(w.torch)
+
+    best = max(usable, key=rank)
+    warnings = [] if best.variant == variant else [_pairing(k, request, cuda, best)]
+    return best, k.torch.is_stable(best), [], warnings
+
+
+def _variant(cuda: str) -> str:
+    return "cu" + cuda.replace(".", "")
+
+
+def _pairing(k: Knowledge, request: Request, cuda: str, wheel: TorchWheel) -> str:
+    """Why a wheel of another CUDA minor runs in this image, and what to watch for."""
+    text = (
+        f"PyTorch ships no {_variant(cuda)} wheel that fits, so the CUDA {cuda} image gets "
+        f"torch {wheel.torch}+{wheel.variant}: the wheel brings its own CUDA {wheel.cuda} "
+        f"runtime libraries and needs a driver that runs CUDA {wheel.cuda}"
+    )
+    if request.driver is not None:
+        _, minor_compat = k.cuda.runs_on_driver(wheel.cuda, request.driver)
+        floor = k.cuda.driver_floor(wheel.cuda)
+        if minor_compat and floor:
+            text += (
+                f"; driver {_v(request.driver)} runs it only through minor-version "
+                f"compatibility (all CUDA {wheel.cuda} features need >= {floor.full})"
+            )
+        else:
+            text += f", which driver {_v(request.driver)} does"
+    return text + (
+        f". Extensions built with the image's nvcc {cuda} are built for a different CUDA "
+        f"minor than torch's {wheel.cuda}; PyTorch accepts that within one major"
+    )
 
 
 def _v(version: Version) -> str:

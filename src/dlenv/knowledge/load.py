@@ -15,6 +15,7 @@ from typing import Any
 
 from dlenv.errors import DlenvError
 from dlenv.knowledge.cuda import CcSupport, CudaMajor, CudaRelease, CudaTable
+from dlenv.knowledge.drivers import ArchitectureDriver, DriverSupportTable, GpuFirstDriver
 from dlenv.knowledge.gpus import GpuModel, GpuTable
 from dlenv.knowledge.images import CudaImage, ImageTable
 from dlenv.knowledge.model import ForwardCompat, Knowledge
@@ -49,6 +50,7 @@ DATA_FILES = (
     "cuda_images.json",
     "images.toml",
     "packages.toml",
+    "driver_support.toml",
 )
 
 
@@ -59,6 +61,7 @@ def build_knowledge(files: dict[str, Any]) -> Knowledge:
     cuda = files["cuda.toml"]
     variants = files["torch_variants.toml"]
     images = files["images.toml"]
+    drivers = files.get("driver_support.toml", {})
     return Knowledge(
         gpus=GpuTable(tuple(gpus)),
         cuda=CudaTable(
@@ -83,6 +86,12 @@ def build_knowledge(files: dict[str, Any]) -> Knowledge:
         ),
         forward_compat=ForwardCompat(
             package=cuda["forward_compat"]["package"], source=cuda["forward_compat"]["source"]
+        ),
+        drivers=DriverSupportTable(
+            gpus=tuple(GpuFirstDriver(**row) for row in drivers.get("gpu", [])),
+            architectures=tuple(
+                ArchitectureDriver(**row) for row in drivers.get("architecture", [])
+            ),
         ),
     )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dlenv.knowledge.cuda import CudaTable, DriverFloor
+from dlenv.knowledge.drivers import DriverSupportTable
 from dlenv.knowledge.gpus import GpuModel, GpuTable
 from dlenv.knowledge.images import ImageTable
 from dlenv.knowledge.packages import PackageTable
@@ -28,6 +29,7 @@ class Knowledge:
     images: ImageTable
     packages: PackageTable
     forward_compat: ForwardCompat
+    drivers: DriverSupportTable = field(default_factory=DriverSupportTable)
 
     def gpu_by_name(self, name: str) -> GpuModel | None:
         return self.gpus.by_name(name)
@@ -37,6 +39,11 @@ class Knowledge:
 
     def gpu_close_matches(self, name: str) -> list[str]:
         return self.gpus.close_matches(name)
+
+    def gpu_first_driver(self, model: GpuModel | None, architecture: str = "") -> str | None:
+        """The first driver release that supports this GPU (None: no floor known)."""
+        pci_ids = model.pci_ids if model else ()
+        return self.drivers.first_driver(pci_ids, model.architecture if model else architecture)
 
     def cuda_driver_floor(self, cuda: str) -> DriverFloor | None:
         return self.cuda.driver_floor(cuda)

@@ -101,6 +101,18 @@ class GroupRow(_Row):
     min_cc: XY | None = None
 
 
+class GpuFirstDriverRow(_Row):
+    pci_id: Annotated[str, Field(pattern=r"^[0-9a-f]{4}$")]
+    name: str
+    first_driver: Driver
+
+
+class ArchitectureDriverRow(_Row):
+    architecture: str
+    first_driver: Driver
+    open_only: bool
+
+
 # file -> (table key -> row model); "" validates the top-level document as one row.
 TABLES: dict[str, dict[str, type[BaseModel]]] = {
     "gpus.json": {"gpus": GpuRow},
@@ -111,6 +123,7 @@ TABLES: dict[str, dict[str, type[BaseModel]]] = {
     "cuda_images.json": {"images": ImageRow},
     "images.toml": {},
     "packages.toml": {"group": GroupRow},
+    "driver_support.toml": {"architecture": ArchitectureDriverRow, "gpu": GpuFirstDriverRow},
 }
 
 

@@ -9,12 +9,21 @@ from dlenv.errors import UsageError
 _DRIVER = re.compile(r"^\d{3,4}(\.\d{1,3}){1,2}$")
 _XY = re.compile(r"^\d{1,2}\.\d{1,2}$")
 _SM = re.compile(r"^sm_?(\d{1,2})(\d)$", re.IGNORECASE)
+_LEADING_DIGITS = re.compile(r"\d+")
 
 Version = tuple[int, ...]
 
 
-def as_tuple(text: str) -> Version:
-    return tuple(int(part) for part in text.split("."))
+def as_tuple(text: str | None) -> Version:
+    """Leading numeric parts of a dotted version: "550.54.15" -> (550, 54, 15), "12.8" -> (12, 8),
+    "1.17.8~rc1" -> (1, 17, 8); None or "" -> ()."""
+    parts: list[int] = []
+    for piece in (text or "").split("."):
+        match = _LEADING_DIGITS.match(piece)
+        if not match:
+            break
+        parts.append(int(match.group()))
+    return tuple(parts)
 
 
 def is_driver_version(text: str) -> bool:

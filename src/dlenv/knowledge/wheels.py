@@ -68,7 +68,3 @@ class TorchTable:
         for wheel in self.wheels:
             seen.setdefault(wheel.minor, None)
         return list(seen)
-
-    def newest_patch(self, minor: str, variant: str) -> TorchWheel | None:
-        rows = [w for w in self.wheels if w.minor == minor and w.variant == variant]
-        return rows[-1] if rows else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 
+from dlenv.knowledge.drivers import branch
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
 from dlenv.setup.plan import After, Component, Engine, Step
@@ -12,6 +13,20 @@ from dlenv.setup.shell import backup
 
 NOUVEAU_BLACKLIST = "/etc/modprobe.d/blacklist-nouveau.conf"
 ROOTLESS_DOCKER_CONFIG = "$HOME/.config/docker/daemon.json"
+
+
+def driver_install_reason(ctx: Context, how: str) -> str:
+    """The reason of every family's driver.install step: which kernel modules and why, how they
+    are built (`how`), and the oldest driver this host's GPUs need."""
+    if ctx.open_only_gpu:
+        modules = "open GPU kernel modules (a GPU here runs only with them)"
+    elif ctx.open_modules:
+        modules = "open GPU kernel modules (NVIDIA's default for Turing and newer)"
+    else:
+        modules = "proprietary kernel modules: a GPU here predates Turing"
+    first = ctx.first_driver
+    floor = f"; the GPUs here need driver {branch(first)} or newer (>= {first})" if first else ""
+    return modules + how + floor
 
 
 def mok_enroll(ctx: Context, key: str) -> list[Step]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from dlenv.errors import UsageError
 from dlenv.host.os_release import Distro
+from dlenv.knowledge import Knowledge, load_knowledge
+from dlenv.knowledge.versions import as_tuple
 from dlenv.setup.host_state import HostState
 from dlenv.setup.plan import Component, Engine
 from dlenv.setup.sources import CUDA_REPO_ARCH
@@ -39,8 +41,25 @@ class Context:
 
     @property
     def open_modules(self) -> bool:
-        """Open kernel modules unless a GPU predates Turing (NVIDIA's default since 560)."""
-        return not self.host.pre_turing_gpu
+        """Open kernel modules unless a GPU predates Turing (NVIDIA's default since 560); always
+        for a GPU that runs only with them (Blackwell)."""
+        return self.open_only_gpu or not self.host.pre_turing_gpu
+
+    @property
+    def open_only_gpu(self) -> bool:
+        k = load_knowledge()
+        return any(k.drivers.open_only(_architecture(k, d)) for d in self.host.gpu_device_ids)
+
+    @property
+    def first_driver(self) -> str | None:
+        """The oldest driver release that supports every GPU here (None: no floor known)."""
+        k = load_knowledge()
+        floors = [
+            k.drivers.first_driver([f"{d:04x}"], _architecture(k, d))
+            for d in self.host.gpu_device_ids
+        ]
+        known = [f for f in floors if f]
+        return max(known, key=as_tuple) if known else None
 
     @property
     def cuda_arch(self) -> str:
@@ -82,3 +101,8 @@ def _passwd_name(uid: int) -> str | None:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return None
+
+
+def _architecture(k: Knowledge, device_id: int) -> str | None:
+    model = k.gpu_by_pci_id(f"{device_id:04x}")
+    return model.architecture if model else None

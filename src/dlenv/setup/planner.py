@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dlenv.errors import DlenvError
 from dlenv.host.os_release import Distro, detect_family
+from dlenv.knowledge.drivers import branch
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context, SetupOptions
@@ -88,8 +89,18 @@ def _notes(ctx: Context) -> tuple[str, ...]:
             notes.append(
                 "no NVIDIA GPU found under sys/bus/pci: planning the open kernel modules"
             )
+        elif ctx.host.pre_turing_gpu and ctx.open_only_gpu:
+            notes.append(
+                "a GPU predates Turing and another runs only with the open kernel modules: no "
+                "one driver flavour serves both; planning the open modules"
+            )
         elif ctx.host.pre_turing_gpu:
             notes.append("a GPU predates Turing: planning the proprietary kernel modules")
+        if ctx.first_driver:
+            notes.append(
+                f"the GPUs here need NVIDIA driver {branch(ctx.first_driver)} or newer "
+                f"(>= {ctx.first_driver}); an older installed driver does not see them"
+            )
         if ctx.host.secure_boot is None:
             notes.append("Secure Boot state unknown: the key enrolment step checks it when run")
     notes += _docker_group_notes(ctx)

@@ -102,3 +102,34 @@ def test_every_row_names_its_source_and_date(files: dict[str, Any]) -> None:
         *k.torch.wheels, *k.torch.kernels, *k.images.images, *k.packages.groups,
     ]
     assert all(r.source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r.as_of) for r in rows)
+
+
+def test_first_driver_rows_name_known_blackwell_ids_once() -> None:
+    k = load_knowledge()
+    ids = [row.pci_id for row in k.drivers.gpus]
+    assert len(ids) == len(set(ids))
+    for row in k.drivers.gpus:
+        model = k.gpu_by_pci_id(row.pci_id)
+        # pci.ids may not list the newest boards yet; those it lists must agree on the family.
+        assert model is None or model.architecture == "Blackwell", row
+        arch = next(a for a in k.drivers.architectures if a.architecture == "Blackwell")
+        # No board of an architecture is supported before the architecture's first release.
+        assert as_tuple(row.first_driver) >= as_tuple(arch.first_driver), row
+
+
+def test_every_open_only_architecture_is_one_the_gpu_table_knows() -> None:
+    k = load_knowledge()
+    architectures = {m.architecture for m in k.gpus.models}
+    for row in k.drivers.architectures:
+        assert row.architecture in architectures, row
+        assert row.source and row.as_of, row
+
+
+def test_first_driver_floors_lie_within_a_cuda_major_dlenv_uses() -> None:
+    # A floor below every CUDA major's minimum would never fire; one above the newest CUDA
+    # release's driver would refuse every driver dlenv knows.
+    k = load_knowledge()
+    lowest = min(as_tuple(m.minor_compat_floor) for m in k.cuda.majors)
+    newest = max(as_tuple(r.latest_update_driver) for r in k.cuda.releases)
+    for row in (*k.drivers.gpus, *k.drivers.architectures):
+        assert lowest <= as_tuple(row.first_driver) <= newest, row

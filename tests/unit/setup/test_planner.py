@@ -222,3 +222,19 @@ def test_host_state_reads_gpus_and_secure_boot(tmp_path: Path) -> None:
     assert state.gpu_device_ids == (0x1DB1,)
     assert state.pre_turing_gpu
     assert state.secure_boot is True
+
+
+def test_blackwell_gets_open_modules_and_the_plan_names_its_minimum_driver() -> None:
+    rtx_5090 = 0x2B85
+    plan = build_plan(_host("ubuntu-24.04", gpus=(rtx_5090,)), SetupOptions())
+    assert "apt-get install -y nvidia-open" in _commands(plan)
+    install = next(s for s in plan.steps if s.id == "driver.install")
+    assert "runs only with them" in install.reason
+    assert "R570 or newer (>= 570.86.16)" in install.reason
+    assert any("NVIDIA driver R570 or newer" in note for note in plan.notes)
+
+
+def test_blackwell_beside_a_pre_turing_gpu_still_gets_open_modules() -> None:
+    plan = build_plan(_host("ubuntu-24.04", gpus=(0x1DB1, 0x2B85)), SetupOptions())  # V100 + 5090
+    assert "apt-get install -y nvidia-open" in _commands(plan)
+    assert any("no one driver flavour serves both" in note for note in plan.notes)

@@ -6,8 +6,9 @@ from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import Inventory
 from dlenv.host.parse.nvidia import ModuleFlavor, SmiFailure
-from dlenv.host.rules.versions import vtuple
 from dlenv.knowledge import Knowledge
+from dlenv.knowledge.drivers import branch, driver_install_fix
+from dlenv.knowledge.versions import as_tuple
 
 G = Group.GPU
 SUPPORTED_ARCHES = ("x86_64", "aarch64")
@@ -15,7 +16,7 @@ SUPPORTED_ARCHES = ("x86_64", "aarch64")
 OPEN_MODULE_MIN_CC = (7, 5)
 # Blackwell boards refuse the proprietary module; the driver logs "installed in this system
 # requires use of the NVIDIA open kernel modules" (seen in a public dmesg capture of 10de:2c58).
-BLACKWELL_MIN_CC = (10, 0)
+# Which architectures are open-only is knowledge data (driver_support.toml, open_only).
 
 
 def system_findings(inv: Inventory) -> list[Finding]:
@@ -149,6 +150,8 @@ def driver_findings(inv: Inventory, gpus: list[HostGpu], knowledge: Knowledge) -
             )
         )
     driver = inv.driver_version
+    if driver:
+        found.extend(_first_driver_findings(driver, gpus, knowledge))
     if driver and not smi_fix:
         flavor = inv.driver_module.flavor if inv.driver_module else None
         cuda = knowledge.max_cuda_for_driver(driver)
@@ -161,7 +164,31 @@ def driver_findings(inv: Inventory, gpus: list[HostGpu], knowledge: Knowledge) -
                 f"Runs CUDA up to {cuda} with every feature." if cuda else "",
             )
         )
-        found.extend(_flavor_findings(flavor, gpus))
+        found.extend(_flavor_findings(flavor, gpus, knowledge))
+    return found
+
+
+def _first_driver_findings(
+    driver: str, gpus: list[HostGpu], knowledge: Knowledge
+) -> list[Finding]:
+    """A driver branch older than a GPU does not see it: nvidia-smi finds no device."""
+    found = []
+    for gpu in gpus:
+        pci_ids = [gpu.pci_id] if gpu.pci_id else (gpu.model.pci_ids if gpu.model else ())
+        architecture = gpu.model.architecture if gpu.model else None
+        first = knowledge.drivers.first_driver(pci_ids, architecture)
+        if first and as_tuple(driver) < as_tuple(first):
+            found.append(
+                fail(
+                    "driver.gpu_unsupported",
+                    G,
+                    f"driver {driver} ({branch(driver)}) does not support GPU {gpu.index} "
+                    f"({gpu.name})",
+                    f"NVIDIA's driver supports it from {first} ({branch(first)}) on; an older "
+                    "branch does not see the card (nvidia-smi: No devices were found).",
+                    fix=driver_install_fix(first),
+                )
+            )
     return found
 
 
@@ -212,10 +239,12 @@ def _smi_failure(inv: Inventory) -> Finding | None:
     )
 
 
-def _flavor_findings(flavor: ModuleFlavor | None, gpus: list[HostGpu]) -> list[Finding]:
+def _flavor_findings(
+    flavor: ModuleFlavor | None, gpus: list[HostGpu], knowledge: Knowledge
+) -> list[Finding]:
     found = []
     for gpu in gpus:
-        cc = vtuple(gpu.compute_capability)
+        cc = as_tuple(gpu.compute_capability)
         if not cc:
             continue
         if flavor is ModuleFlavor.OPEN and cc < OPEN_MODULE_MIN_CC:
@@ -228,7 +257,8 @@ def _flavor_findings(flavor: ModuleFlavor | None, gpus: list[HostGpu]) -> list[F
                     fix="`dlenv setup --only driver` (picks the proprietary flavour for this GPU)",
                 )
             )
-        if flavor is ModuleFlavor.PROPRIETARY and cc >= BLACKWELL_MIN_CC:
+        architecture = gpu.model.architecture if gpu.model else None
+        if flavor is ModuleFlavor.PROPRIETARY and knowledge.drivers.open_only(architecture):
             found.append(
                 fail(
                     "driver.flavor",

@@ -8,8 +8,9 @@ from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import Inventory
 from dlenv.host.parse.kernel import parse_mem_size
-from dlenv.host.rules.versions import vtuple
 from dlenv.knowledge import Knowledge
+from dlenv.knowledge.drivers import driver_install_fix
+from dlenv.knowledge.versions import as_tuple
 from dlenv.knowledge.wheels import KernelSet, runs_on
 from dlenv.resolve import GpuFact, HostFacts, ResolvedEnv, resolve
 from dlenv.spec import Spec
@@ -89,7 +90,7 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
     if driver is None or floor is None:
         return []
     best = knowledge.max_cuda_for_driver(driver)
-    if vtuple(driver) < vtuple(floor.minor_compat):
+    if as_tuple(driver) < as_tuple(floor.minor_compat):
         return [
             fail(
                 "driver.too_old",
@@ -98,13 +99,11 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
                 "The image refuses to start: `unsatisfied condition: cuda>=...` / "
                 "`compatibility mode is UNAVAILABLE` (NVIDIA/nvidia-docker#1479, "
                 "replicate/cog#1411).",
-                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}" '
-                    'in dlenv.toml'
-                if best
-                else "`dlenv setup --only driver` (upgrade)",
+                fix=driver_install_fix(floor.minor_compat)
+                + (f', or set image.cuda = "{best}" in dlenv.toml' if best else ""),
             )
         ]
-    if vtuple(driver) < vtuple(floor.full):
+    if as_tuple(driver) < as_tuple(floor.full):
         return [
             warn(
                 "driver.minor_compat",
@@ -113,9 +112,8 @@ def _driver_vs_cuda(cuda: str, driver: str | None, knowledge: Knowledge) -> list
                 f"Full CUDA {cuda} support needs driver {floor.full}+; PTX JIT of newer PTX "
                 "and some "
                 "APIs are unavailable until then.",
-                fix=f'`dlenv setup --only driver` (upgrade), or set image.cuda = "{best}"'
-                if best
-                else "",
+                fix=driver_install_fix(floor.full)
+                + (f', or set image.cuda = "{best}" in dlenv.toml' if best else ""),
             )
         ]
     return [ok("driver.cuda", S, f"driver {driver} supports CUDA {cuda}")]
@@ -150,7 +148,7 @@ def _gpu_vs_env(env: ResolvedEnv, gpu: HostGpu, knowledge: Knowledge) -> list[Fi
                 "(pytorch/pytorch#149845, #167244). Wheel architectures: "
                 + ", ".join(kernels.sass),
                 fix='set image.cuda = "12.6" (cu126 covers 5.0-9.0)'
-                if vtuple(cc) < (7, 5)
+                if as_tuple(cc) < (7, 5)
                 else 'set image.cuda = "12.8" or newer (cu128+ covers Blackwell)',
             )
         ]
@@ -181,7 +179,7 @@ def _rapids(
     min_cc, min_driver = build.min_cc, build.driver_min
     found = []
     for gpu in gpus:
-        if gpu.compute_capability and vtuple(gpu.compute_capability) < vtuple(min_cc):
+        if gpu.compute_capability and as_tuple(gpu.compute_capability) < as_tuple(min_cc):
             found.append(
                 fail(
                     "spec.rapids_gpu",
@@ -192,14 +190,14 @@ def _rapids(
                     fix='remove "rapids" from python.groups',
                 )
             )
-    if driver and vtuple(driver) < vtuple(min_driver):
+    if driver and as_tuple(driver) < as_tuple(min_driver):
         found.append(
             fail(
                 "spec.rapids_driver",
                 S,
                 f"RAPIDS on CUDA {cuda} needs driver {min_driver}+; host has {driver}",
                 "docs.rapids.ai/platform-support",
-                fix="`dlenv setup --only driver` (upgrade)",
+                fix=driver_install_fix(min_driver),
             )
         )
     return found

@@ -42,12 +42,9 @@ def driver(ctx: Context) -> list[Step]:
         Step(
             id="driver.install",
             component=Component.DRIVER,
-            reason=(
-                "open GPU kernel modules (NVIDIA's default for Turing and newer)"
-                if ctx.open_modules
-                else "proprietary kernel modules: a GPU here predates Turing"
-            )
-            + ", built by DKMS; the kernel's extra modules are a dependency",
+            reason=common.driver_install_reason(
+                ctx, ", built by DKMS; the kernel's extra modules are a dependency"
+            ),
             check=rpm_installed(package),
             commands=(
                 'dnf install -y "kernel-devel-$(uname -r)" "kernel-headers-$(uname -r)"'

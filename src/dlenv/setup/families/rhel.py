@@ -83,12 +83,9 @@ def driver(ctx: Context) -> list[Step]:
         Step(
             id="driver.install",
             component=Component.DRIVER,
-            reason=(
-                "open GPU kernel modules (NVIDIA's default for Turing and newer)"
-                if ctx.open_modules
-                else "proprietary kernel modules: a GPU here predates Turing"
-            )
-            + ", built by DKMS against the running kernel's headers",
+            reason=common.driver_install_reason(
+                ctx, ", built by DKMS against the running kernel's headers"
+            ),
             check=rpm_installed(package),
             commands=install,
             after=After.REBOOT,

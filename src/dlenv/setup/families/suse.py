@@ -66,12 +66,9 @@ def driver(ctx: Context) -> list[Step]:
         Step(
             id="driver.install",
             component=Component.DRIVER,
-            reason=(
-                "open GPU kernel modules (NVIDIA's default for Turing and newer)"
-                if ctx.open_modules
-                else "proprietary kernel modules: a GPU here predates Turing"
-            )
-            + "; SUSE's KMPs come signed, so Secure Boot needs no local key",
+            reason=common.driver_install_reason(
+                ctx, "; SUSE's KMPs come signed, so Secure Boot needs no local key"
+            ),
             check=rpm_installed(*packages),
             commands=(f"{ZYPPER} --gpg-auto-import-keys install " + " ".join(packages),),
             after=After.REBOOT,
