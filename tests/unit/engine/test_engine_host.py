@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlenv.engine.host import engine_host, read_cdi_specs
-from tests.unit.engine.conftest import CAPTURED
-from tests.unit.engine.helpers import (
+from tests.support.engine_captures import (
+    CAPTURED,
     CDI_520,
     CDI_MINIMAL,
     DOCKER_CDI,

@@ -13,7 +13,7 @@ from dlenv.engine.base import RunConfig
 from dlenv.engine.gpu import GPU_ULIMITS, GpuUnavailable, gpu_flags, run_defaults
 from dlenv.engine.host import EngineHost
 from dlenv.errors import UsageError
-from tests.unit.engine.helpers import (
+from tests.support.engine_captures import (
     CDI_520,
     CDI_MINIMAL,
     DOCKER_CDI,

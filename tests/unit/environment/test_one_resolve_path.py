@@ -17,7 +17,7 @@ from dlenv.lock import Lock, LockedLayer, lock_input, write_lock
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
-from tests.unit.lock.helpers import fixture_lock
+from tests.support.locks import fixture_lock
 
 SMI = Path(__file__).parents[2] / "fixtures" / "captured" / "nvidia-smi"
 

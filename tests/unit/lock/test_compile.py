@@ -13,7 +13,7 @@ from dlenv.lock.compile import (
     preferences_text,
 )
 from dlenv.lock.model import LockedPackage
-from tests.unit.lock.helpers import COMPILED, FIXTURE_INPUT, fixture_lock
+from tests.support.locks import COMPILED, FIXTURE_INPUT, fixture_lock
 
 
 def names(layer_name: str) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from dlenv.errors import UsageError
 from dlenv.lock import dumps, loads, read_lock, write_lock
-from tests.unit.lock.helpers import GOLDEN, fixture_lock
+from tests.support.locks import GOLDEN, fixture_lock
 
 
 def test_golden_lock_file() -> None:

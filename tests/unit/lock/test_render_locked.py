@@ -13,7 +13,7 @@ from dlenv.lock import Lock
 from dlenv.render import RenderInput, render_context
 from dlenv.render.context import BuildContext
 from dlenv.resolve import resolve
-from tests.unit.lock.helpers import GOLDEN, fixture_lock
+from tests.support.locks import GOLDEN, fixture_lock
 from tests.unit.lock.test_stale import spec
 
 LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)

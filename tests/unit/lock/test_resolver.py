@@ -12,7 +12,7 @@ from dlenv.errors import DlenvError
 from dlenv.lock.resolver import probe_system_python, resolve_lock
 from dlenv.process import Command, Result
 from tests.support.fakes import FakeRunner
-from tests.unit.lock.helpers import COMPILED, FIXTURE_INPUT, fixture_lock
+from tests.support.locks import COMPILED, FIXTURE_INPUT, fixture_lock
 
 UV = "/opt/uv"
 

@@ -11,7 +11,7 @@ from dlenv.lock.locate import StaleLockError, lock_for_build, lock_path
 from dlenv.lock.model import LayerInput
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
-from tests.unit.lock.helpers import FIXTURE_INPUT, fixture_lock
+from tests.support.locks import FIXTURE_INPUT, fixture_lock
 
 CPU = {
     "profile": "cpu",

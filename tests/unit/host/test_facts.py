@@ -8,7 +8,7 @@ from dlenv.host.facts import read_host_facts
 from dlenv.knowledge import load_knowledge
 from tests.support.fakes import FakeRunner
 
-CAPTURED = Path(__file__).parent.parent / "fixtures" / "captured" / "nvidia-smi"
+CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured" / "nvidia-smi"
 
 
 def test_one_gpu_with_driver_and_compute_capability() -> None:

@@ -18,14 +18,14 @@ from dlenv.environment.options import EnvOptions
 from dlenv.environment.project import Project, open_project
 from dlenv.errors import DlenvError
 from tests.support.context import make_context
-from tests.support.fakes import FakeRunner
-from tests.support.index_config import uv_answers
-from tests.unit.engine.helpers import (
+from tests.support.engine_captures import (
     CDI_520,
     DOCKER_CI_NO_GPU,
     PODMAN_ROOTFUL,
     PODMAN_ROOTLESS,
 )
+from tests.support.fakes import FakeRunner
+from tests.support.index_config import uv_answers
 
 # An RTX 4070's PCI device files, from the captured Ubuntu host (tests/fixtures/hosts).
 RTX4070_PCI = (

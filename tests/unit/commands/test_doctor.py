@@ -8,7 +8,7 @@ import pytest
 
 from dlenv.cli import run
 
-HOSTS = Path(__file__).parents[1] / "fixtures" / "hosts"
+HOSTS = Path(__file__).parents[2] / "fixtures" / "hosts"
 CI_DOCKER = Path("/var/lib/dlenv-ci-docker/docker.sock")
 
 

@@ -17,7 +17,7 @@ from dlenv.errors import DlenvError
 from dlenv.verify import script
 from dlenv.verify.report import parse_report, script_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SMI = ROOT / "tests/fixtures/captured/nvidia-smi"
 
 

@@ -15,7 +15,7 @@ from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
 from tests.support.index_config import TEST_INDEXES
 
-GOLDEN = Path(__file__).parent.parent / "golden" / "render"
+GOLDEN = Path(__file__).parents[2] / "golden" / "render"
 LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
 
 CPU_TEST_SPEC = {

@@ -1,4 +1,5 @@
-"""Build EngineHost values from the captured files."""
+"""Captured engine facts (sources in the fixture folders' READMEs) and EngineHost values
+built from them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 from dlenv.engine.host import EngineHost, engine_host
 from dlenv.host.parse.toolkit import CdiSpec, parse_cdi_spec
 from dlenv.verify.script import parse_gpu_list
-from tests.unit.engine.conftest import CAPTURED, ENGINE_INFO
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CAPTURED = FIXTURES / "captured"
+ENGINE_INFO = FIXTURES / "engine-info"
 
 DOCKER_NVIDIA_RUNTIME = CAPTURED / "docker-info/rootful-nvidia-systemd-ubuntu2204.json"
 DOCKER_CI_NO_GPU = CAPTURED / "docker-info/rootful-debian12-ci.json"

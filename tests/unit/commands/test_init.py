@@ -8,7 +8,7 @@ from dlenv.cli import run
 from dlenv.host.recommend import Recommendation, spec_text
 from dlenv.spec import parse_spec
 
-GOLDEN = Path(__file__).parent / "host" / "golden"
+GOLDEN = Path(__file__).parents[1] / "host" / "golden"
 
 
 def test_writes_a_cpu_spec_on_this_gpu_less_host(tmp_path: Path):

@@ -8,9 +8,9 @@ from dlenv.lock import Lock, LockInput
 from dlenv.lock.compile import group_into_layers, parse_compiled
 from dlenv.lock.model import PLATFORMS, LayerInput
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 COMPILED = FIXTURES / "uv-compile" / "core-polars-extra.py311.txt"
-GOLDEN = Path(__file__).parents[2] / "golden" / "lock"
+GOLDEN = Path(__file__).parents[1] / "golden" / "lock"
 
 # The input the fixture was compiled from (see tests/fixtures/uv-compile/README.md).
 FIXTURE_INPUT = LockInput(

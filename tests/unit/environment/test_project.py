@@ -10,7 +10,7 @@ from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
 
-CAPTURED = Path(__file__).parent.parent / "fixtures" / "captured" / "nvidia-smi"
+CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured" / "nvidia-smi"
 
 
 def runner_with(smi_file: str | None) -> FakeRunner:
