@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlenv.lock import Lock, LockInput
+from dlenv.lock import Lock, LockedLayer, LockInput
 from dlenv.lock.compile import group_into_layers, parse_compiled
 from dlenv.lock.model import PLATFORMS, LayerInput
 
@@ -26,15 +26,20 @@ FIXTURE_INPUT = LockInput(
 )
 
 
-def fixture_lock(given: LockInput = FIXTURE_INPUT) -> Lock:
-    entries = parse_compiled(COMPILED.read_text(encoding="utf-8"))
+def lock_from(given: LockInput, layers: tuple[LockedLayer, ...], python_target: str) -> Lock:
+    """A lock of `given` as `dlenv lock` writes it, with the layers the test supplies."""
     return Lock(
         input_digest=given.digest,
         python=given.python,
-        python_target="3.11",
+        python_target=python_target,
         base_image=given.base_image,
         platforms=given.platforms,
         extra_index_urls=given.extra_index_urls,
         resolver="uv 0.13.9",
-        layers=group_into_layers(entries, given),
+        layers=layers,
     )
+
+
+def fixture_lock(given: LockInput = FIXTURE_INPUT) -> Lock:
+    entries = parse_compiled(COMPILED.read_text(encoding="utf-8"))
+    return lock_from(given, group_into_layers(entries, given), "3.11")

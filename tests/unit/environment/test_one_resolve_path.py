@@ -13,11 +13,11 @@ from dlenv.cli import run
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.project import open_project
 from dlenv.environment.resolution import load_effective_spec, resolve_here
-from dlenv.lock import Lock, LockedLayer, lock_input, write_lock
+from dlenv.lock import LockedLayer, lock_input, write_lock
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
-from tests.support.locks import fixture_lock
+from tests.support.locks import fixture_lock, lock_from
 
 SMI = Path(__file__).parents[2] / "fixtures" / "captured" / "nvidia-smi"
 
@@ -42,19 +42,8 @@ def test_a_lock_written_for_this_host_is_current_for_up_and_for_lock_check(
     assert wanted.extra_index_urls  # the host's CUDA picks a PyTorch index: not the default's
     # The packages stand in for uv's answer (one captured pin); the input is what matters here.
     pin = fixture_lock().layers[0].packages[:1]
-    write_lock(
-        tmp_path / "dlenv.lock",
-        Lock(
-            input_digest=wanted.digest,
-            python=wanted.python,
-            python_target="3.12",
-            base_image=wanted.base_image,
-            platforms=wanted.platforms,
-            extra_index_urls=wanted.extra_index_urls,
-            resolver="uv 0.13.9",
-            layers=tuple(LockedLayer(i.name, i.requirements, pin) for i in wanted.layers),
-        ),
-    )
+    layers = tuple(LockedLayer(i.name, i.requirements, pin) for i in wanted.layers)
+    write_lock(tmp_path / "dlenv.lock", lock_from(wanted, layers, "3.12"))
 
     assert run(["lock", "--check"], ctx) == 0
     project = open_project(EnvOptions(), ctx)  # raised StaleLockError before the fix
