@@ -9,7 +9,8 @@ environment of the test's choosing.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import pwd
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Identity:
 
     uid: int
     gid: int
-    user: str | None = None
+    user: str | None = None  # their login name, when it can be told
 
     @property
     def container_ids(self) -> tuple[int, int]:
@@ -45,29 +46,55 @@ class AppContext:
     state_root: Path
     runner: Runner = field(default_factory=SubprocessRunner)
     host_root: Path = Path("/")  # where host files are read (tests: a captured tree)
+    euid: int = 1000  # the process's own effective UID: 0 when dlenv itself runs as root
 
     @classmethod
     def from_process(cls, runner: Runner | None = None) -> AppContext:
         environ = dict(os.environ)
+        euid = os.geteuid()
         return cls(
             cwd=Path.cwd(),
             environ=environ,
-            identity=identity_from(environ, os.getuid(), os.getgid()),
+            identity=identity_from(environ, euid, os.getgid()),
             state_root=state_root_from(environ),
             runner=runner or SubprocessRunner(),
+            euid=euid,
         )
 
 
-def identity_from(environ: Mapping[str, str], uid: int, gid: int) -> Identity:
-    """sudo sets SUDO_UID/SUDO_GID/SUDO_USER to the invoking user's (sudo(8), "ENVIRONMENT")."""
+def identity_from(
+    environ: Mapping[str, str],
+    euid: int,
+    egid: int,
+    name_of: Callable[[int], str | None] | None = None,
+) -> Identity:
+    """Under sudo, the person who ran sudo: sudo sets SUDO_UID, SUDO_GID and SUDO_USER to theirs
+    (sudo(8), "ENVIRONMENT"). Otherwise the process's own user."""
+    user = invoking_user(environ, euid, name_of)
+    if euid != 0 or "SUDO_UID" not in environ:
+        return Identity(euid, egid, user)
     try:
-        return Identity(
-            int(environ.get("SUDO_UID", uid)),
-            int(environ.get("SUDO_GID", gid)),
-            environ.get("SUDO_USER") or environ.get("USER"),
-        )
+        return Identity(int(environ["SUDO_UID"]), int(environ.get("SUDO_GID", egid)), user)
     except ValueError:  # a malformed SUDO_UID: trust the process, not the variable
-        return Identity(uid, gid, environ.get("USER"))
+        return Identity(euid, egid, user)
+
+
+def invoking_user(
+    environ: Mapping[str, str], euid: int, name_of: Callable[[int], str | None] | None = None
+) -> str | None:
+    """Who dlenv acts for: under sudo, SUDO_USER (the person who ran sudo, not root);
+    otherwise the user running dlenv. None when neither can be told."""
+    sudo_user = environ.get("SUDO_USER")
+    if euid == 0 and sudo_user:
+        return sudo_user
+    return (name_of or _passwd_name)(euid) or environ.get("USER") or None
+
+
+def _passwd_name(uid: int) -> str | None:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
 
 
 def state_root_from(environ: Mapping[str, str]) -> Path:

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.commands.options import JsonOption, SpecOption
+from dlenv.commands.options import JsonOption, SpecOption, app_context_of
 from dlenv.console import out, print_json, success
 from dlenv.errors import UsageError
 
 if TYPE_CHECKING:
+    from dlenv.context import AppContext
     from dlenv.host.reader import HostReader
 
 
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor_command(
+    click_context: typer.Context,
     spec: SpecOption = None,
     as_json: JsonOption = False,
     collect_to: Annotated[
@@ -49,9 +51,10 @@ def doctor_command(
     from dlenv.knowledge import load_knowledge  # noqa: PLC0415
     from dlenv.spec import load_spec  # noqa: PLC0415
 
-    loaded, source = load_spec(spec, search_dir=Path.cwd())
+    ctx = app_context_of(click_context)
+    loaded, source = load_spec(spec, search_dir=ctx.cwd)
     with tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as scratch:
-        reader = _reader(replay, Path(scratch))
+        reader = _reader(replay, Path(scratch), ctx)
         inventory = collect(reader)
         findings = diagnose(inventory, loaded, source, load_knowledge())
         if collect_to is not None:
@@ -69,12 +72,12 @@ def doctor_command(
     return exit_code(findings)
 
 
-def _reader(replay: Path | None, scratch: Path) -> HostReader:
+def _reader(replay: Path | None, scratch: Path, ctx: AppContext) -> HostReader:
     from dlenv.host.reader import HostReader, replay_reader  # noqa: PLC0415
     from dlenv.host.snapshot import extract_bundle  # noqa: PLC0415
 
     if replay is None:
-        return HostReader()
+        return HostReader(root=ctx.host_root, runner=ctx.runner)
     if replay.is_dir():
         return replay_reader(replay)
     if not replay.is_file():

@@ -6,17 +6,16 @@ Gather host facts -> build the plan (pure) -> show it, print it as a script or J
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from dlenv.commands.options import JsonOption
+from dlenv.commands.options import JsonOption, app_context_of
 from dlenv.console import err, info, out, print_json, success, warn
+from dlenv.context import AppContext
 from dlenv.errors import UsageError
-from dlenv.process import SubprocessRunner
-from dlenv.setup.context import SetupOptions, invoking_user
+from dlenv.setup.context import SetupOptions
 from dlenv.setup.executor import Outcome, Privilege, Status, apply, survey
 from dlenv.setup.host_state import host_state, open_host
 from dlenv.setup.plan import After, Component, Engine, Plan
@@ -29,6 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 def setup_command(
+    click_context: typer.Context,
     only: str | None = typer.Option(
         None, "--only", help="Comma list of: driver, toolkit, engine, runtime, verify."
     ),
@@ -48,6 +48,7 @@ def setup_command(
     ),
 ) -> None:
     """Install the NVIDIA driver, Container Toolkit, Podman or Docker, and GPU access."""
+    ctx = app_context_of(click_context)
     if sum((yes, script, as_json)) > 1:
         raise UsageError("--yes, --script and --json exclude each other", hint="pick one")
     if root is not None and yes:
@@ -59,11 +60,11 @@ def setup_command(
         engine=parse_engine(engine),
         rootless=rootless,
         components=parse_only(only),
-        user=user or invoking_user(os.environ, os.geteuid()),
+        user=user or ctx.identity.user,
     )
     if rootless and options.engine is not Engine.DOCKER:
         raise UsageError("--rootless applies to Docker", hint="Podman runs rootless already")
-    with open_host(root or Path("/")) as reader:
+    with open_host(ctx.cwd / root if root else ctx.host_root) as reader:
         plan = build_plan(host_state(reader, arch), options)
     if as_json:
         print_json(plan.to_dict())
@@ -74,7 +75,7 @@ def setup_command(
     if root is not None:
         show_plan(plan, None)
         return
-    _show_and_apply(plan, yes=yes)
+    _show_and_apply(plan, ctx, yes=yes)
 
 
 def parse_engine(value: str) -> Engine:
@@ -129,9 +130,9 @@ def show_plan(plan: Plan, statuses: dict[str, Status] | None) -> None:
         out.print(f"  {status:>7}  {step.id}{escape(suffix)}  {escape(step.reason)}")
 
 
-def _show_and_apply(plan: Plan, *, yes: bool) -> None:
-    runner = SubprocessRunner()
-    privilege = Privilege(is_root=os.geteuid() == 0)
+def _show_and_apply(plan: Plan, ctx: AppContext, *, yes: bool) -> None:
+    runner = ctx.runner
+    privilege = Privilege(is_root=ctx.euid == 0)
     if plan.rootless and privilege.is_root:
         raise UsageError(
             "rootless Docker is set up for the user who runs it, not for root",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dlenv.host.inventory import Inventory
 from dlenv.knowledge import GpuModel, Knowledge
+from dlenv.resolve import GpuFact, HostFacts
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,12 @@ def host_gpus(inventory: Inventory, knowledge: Knowledge) -> list[HostGpu]:
         name = model.name if model else device.description or f"NVIDIA device 10de:{device.device}"
         result.append(HostGpu(index, name, device.device, model))
     return result
+
+
+def resolver_facts(gpus: list[HostGpu], driver: str | None, arch: str | None) -> HostFacts:
+    """What the resolver knows of a host whose GPUs doctor (or init) has read."""
+    return HostFacts(
+        gpus=tuple(GpuFact(g.name, g.compute_capability, g.uuid) for g in gpus),
+        driver=driver,
+        arch=arch or "x86_64",
+    )

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import tomlkit
 
 from dlenv.errors import DlenvError
-from dlenv.host.gpus import HostGpu
+from dlenv.host.gpus import HostGpu, resolver_facts
 from dlenv.host.inventory import Inventory
 from dlenv.knowledge import Knowledge
-from dlenv.resolve import GpuFact, HostFacts, resolve
+from dlenv.resolve import resolve
 from dlenv.spec import default_spec_text, parse_spec
 
 
@@ -57,11 +57,7 @@ def best_cuda(driver: str | None, gpus: list[HostGpu], arch: str | None) -> str 
     """The CUDA the resolver picks for these GPUs and driver (one source of truth for "auto")."""
     if driver is None:
         return None
-    facts = HostFacts(
-        gpus=tuple(GpuFact(g.name, g.compute_capability, g.uuid) for g in gpus),
-        driver=driver,
-        arch=arch or "x86_64",
-    )
+    facts = resolver_facts(gpus, driver, arch)
     try:
         return resolve(parse_spec(default_spec_text(), "the default spec"), facts).cuda
     except DlenvError:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pwd
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dlenv.errors import UsageError
@@ -83,24 +81,6 @@ def check_login(user: str) -> str:
             "`sudo usermod -aG docker USER`",
         )
     return user
-
-
-def invoking_user(
-    environ: Mapping[str, str], euid: int, name_of: Callable[[int], str | None] | None = None
-) -> str | None:
-    """Who will use the engine: under sudo, SUDO_USER (the person who ran sudo, not root);
-    otherwise the user running dlenv. None when neither can be told."""
-    sudo_user = environ.get("SUDO_USER")
-    if euid == 0 and sudo_user:
-        return sudo_user
-    return (name_of or _passwd_name)(euid) or environ.get("USER") or None
-
-
-def _passwd_name(uid: int) -> str | None:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return None
 
 
 def _architecture(k: Knowledge, device_id: int) -> str | None:

@@ -64,7 +64,7 @@ def test_docker_plan_adds_sudo_user_to_group_docker(
     distro: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # `sudo dlenv setup --engine docker`: root runs it, SUDO_USER is the person who will use Docker.
-    monkeypatch.setattr("dlenv.commands.setup.os.geteuid", lambda: 0)
+    monkeypatch.setattr("dlenv.context.os.geteuid", lambda: 0)
     monkeypatch.setenv("SUDO_USER", "alice")
     monkeypatch.setenv("USER", "root")
     assert run(["setup", "--root", str(FIXTURES / distro), "--engine", "docker", "--json"]) == 0
@@ -78,9 +78,9 @@ def test_docker_plan_adds_sudo_user_to_group_docker(
 def test_docker_plan_as_root_skips_the_group_with_a_note(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("dlenv.commands.setup.os.geteuid", lambda: 0)
+    monkeypatch.setattr("dlenv.context.os.geteuid", lambda: 0)
     monkeypatch.delenv("SUDO_USER", raising=False)
-    monkeypatch.setattr("dlenv.setup.context._passwd_name", lambda uid: "root")
+    monkeypatch.setattr("dlenv.context._passwd_name", lambda uid: "root")
     assert run(["setup", "--root", str(FIXTURES / "ubuntu-24.04"), "--engine", "docker"]) == 0
     shown = capsys.readouterr().out
     assert "engine.docker-group skipped: the invoking user is root" in shown

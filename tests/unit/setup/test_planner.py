@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from dlenv.context import invoking_user
 from dlenv.errors import UsageError
 from dlenv.host.os_release import read_os_release
-from dlenv.setup.context import SetupOptions, invoking_user
+from dlenv.setup.context import SetupOptions
 from dlenv.setup.host_state import HostState, read_host_state
 from dlenv.setup.plan import Component, Engine, Plan
 from dlenv.setup.planner import UnsupportedHost, build_plan

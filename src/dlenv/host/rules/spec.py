@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dlenv.errors import DlenvError
 from dlenv.host.findings import Finding, Group, fail, ok, warn
-from dlenv.host.gpus import HostGpu
+from dlenv.host.gpus import HostGpu, resolver_facts
 from dlenv.host.inventory import Inventory
 from dlenv.host.parse.kernel import parse_mem_size
 from dlenv.knowledge import Knowledge
 from dlenv.knowledge.drivers import driver_install_fix
 from dlenv.knowledge.versions import as_tuple
 from dlenv.knowledge.wheels import KernelSet, runs_on
-from dlenv.resolve import GpuFact, HostFacts, ResolvedEnv, resolve
+from dlenv.resolve import HostFacts, ResolvedEnv, resolve
 from dlenv.spec import Spec
 
 S, R = Group.SPEC, Group.RESOURCES
@@ -30,11 +30,7 @@ def resolve_for_host(
 ) -> tuple[ResolvedEnv | None, Finding | None]:
     """Resolve with the host's facts. When nothing fits, resolve the spec alone, so the checks
     below can say which rule the host breaks; the resolver's own reasons come back as a finding."""
-    facts = HostFacts(
-        gpus=tuple(GpuFact(g.name, g.compute_capability, g.uuid) for g in gpus),
-        driver=inv.driver_version,
-        arch=inv.arch or "x86_64",
-    )
+    facts = resolver_facts(gpus, inv.driver_version, inv.arch)
     try:
         return resolve(spec, facts), None
     except DlenvError as error:
