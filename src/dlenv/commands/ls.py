@@ -13,8 +13,8 @@ from dlenv.commands.options import JsonOption, app_context_of
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.detect import ENGINES, open_engine
-from dlenv.environment.labels import EnvLabels
 from dlenv.errors import DlenvError, UsageError
+from dlenv.labels import EnvLabels
 from dlenv.process import Runner
 
 

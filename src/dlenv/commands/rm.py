@@ -14,10 +14,10 @@ import typer
 from dlenv.commands.options import env_options
 from dlenv.console import info, success
 from dlenv.context import AppContext
-from dlenv.environment.labels import EnvLabels
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target
 from dlenv.errors import DlenvError, UsageError
+from dlenv.labels import EnvLabels
 
 
 def register(app: typer.Typer) -> None:

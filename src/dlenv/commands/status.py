@@ -10,9 +10,9 @@ from dlenv.commands.output import print_access
 from dlenv.console import out, print_json
 from dlenv.context import AppContext
 from dlenv.environment.access import access_from_container
-from dlenv.environment.labels import image_contents
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target
+from dlenv.labels import image_contents
 
 
 def register(app: typer.Typer) -> None:

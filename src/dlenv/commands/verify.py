@@ -9,9 +9,9 @@ from rich.table import Table
 from dlenv.commands.options import JsonOption, env_options
 from dlenv.console import err, out, print_json, success
 from dlenv.context import AppContext
-from dlenv.environment.labels import PROFILE
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target, require_running
+from dlenv.labels import PROFILE
 from dlenv.verify.report import VerifyReport, parse_report, script_text
 
 _STYLE = {"pass": "[green]ok[/green]", "fail": "[red]FAIL[/red]", "skip": "[dim]skip[/dim]"}

@@ -17,8 +17,8 @@ from dlenv.engine.base import BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.relay import serve_relay
-from dlenv.environment.labels import MANAGED, NAME
 from dlenv.errors import BuildError, EngineError
+from dlenv.labels import MANAGED, NAME
 from dlenv.process import Command, Result, Runner
 
 # "STEP 3/14: RUN ..." (podman/buildah), "Step 3/14 : RUN ..." (legacy docker),

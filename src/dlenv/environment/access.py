@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlenv.engine.base import ContainerInfo
-from dlenv.environment.labels import EnvLabels
+from dlenv.labels import EnvLabels
 
 
 @dataclass(frozen=True)

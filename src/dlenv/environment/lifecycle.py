@@ -16,9 +16,9 @@ from dlenv.engine.base import RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
-from dlenv.environment.labels import is_managed, owner_labels
 from dlenv.environment.project import Project
 from dlenv.errors import DlenvError
+from dlenv.labels import is_managed, owner_labels
 from dlenv.ports import check_ports_free, is_loopback
 from dlenv.readiness import Endpoints, wait_for_container
 from dlenv.state import default_public_keys

@@ -16,13 +16,13 @@ from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay_urls import python_download_base, url_hosts
-from dlenv.environment.labels import EnvLabels
 from dlenv.environment.names import EnvNames
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
 from dlenv.errors import DlenvError, UsageError
 from dlenv.host.facts import has_nvidia_gpu
 from dlenv.host.reader import HostReader
+from dlenv.labels import CONTEXT_DIGEST, EnvLabels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.process import Command
@@ -81,7 +81,7 @@ class Project:
         return BuildRequest(
             context=self.state.context_dir,
             tag=self.image_tag,
-            labels={"dev.dlenv.context-digest": self.context.digest},
+            labels={CONTEXT_DIGEST: self.context.digest},
             ca_bundle=self.ca_bundle,
             build_args=proxies,
             no_cache=no_cache,

@@ -8,11 +8,11 @@ from dlenv.context import AppContext
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import open_engine
-from dlenv.environment.labels import EnvLabels, is_managed
 from dlenv.environment.names import EnvNames
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec
 from dlenv.errors import DlenvError
+from dlenv.labels import EnvLabels, is_managed
 from dlenv.state import EnvState
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from dlenv import labels as label
 from dlenv.errors import DlenvError, UsageError
 from dlenv.knowledge import Knowledge, load_knowledge
 from dlenv.knowledge.choose import Choice, Gpu, Request, choose, gpu_from_model
@@ -148,7 +149,7 @@ def _resolve_gpu(spec: Spec, host: HostFacts, knowledge: Knowledge) -> ResolvedE
             groups[name] = build
     layers = _layers(spec, choice.wheel, groups)
     labels = _labels(spec, base, choice.wheel)
-    labels["dev.dlenv.cuda"] = choice.cuda
+    labels[label.CUDA] = choice.cuda
     runtime_env = {DISABLE_REQUIRE: "1"} if choice.minor_compat else {}
     return ResolvedEnv(
         spec=spec,
@@ -256,14 +257,14 @@ def _group_layer(group: PackageGroup) -> PackageLayer:
 
 def _labels(spec: Spec, base: str, wheel: TorchWheel | None) -> dict[str, str]:
     labels = {
-        "dev.dlenv.profile": spec.profile,
-        "dev.dlenv.base": base,
-        "dev.dlenv.python": spec.python.version,
+        label.PROFILE: spec.profile,
+        label.BASE: base,
+        label.PYTHON: spec.python.version,
     }
     if wheel:
-        labels["dev.dlenv.torch"] = f"{wheel.torch}+{wheel.variant}"
-        labels["dev.dlenv.torchvision"] = wheel.torchvision
-        labels["dev.dlenv.torchaudio"] = wheel.torchaudio
+        labels[label.TORCH] = f"{wheel.torch}+{wheel.variant}"
+        labels[label.TORCHVISION] = wheel.torchvision
+        labels[label.TORCHAUDIO] = wheel.torchaudio
     return labels
 
 

@@ -1,5 +1,8 @@
 """The one codec for dlenv's container and image labels: what is written, and how it is read.
 
+It depends on nothing else in dlenv, so the resolver (image labels), the engine (finding
+dlenv's containers and volumes) and the environment layer all name labels from here.
+
 Container labels carry what `status`, `ls`, `verify`, `shell` and the next `up` need to know of a
 running environment (its user, ports, bind address, build digest), so none of them re-derives it
 from a spec that may have changed since. Every default for a missing label lives here, once.
@@ -18,7 +21,14 @@ BIND = f"{PREFIX}bind"
 SSH_PORT = f"{PREFIX}ssh-port"
 JUPYTER_PORT = f"{PREFIX}jupyter-port"
 CONTEXT_DIGEST = f"{PREFIX}context-digest"
-PROFILE = f"{PREFIX}profile"  # an image label (dlenv.resolve writes the image's content labels)
+# Image labels: what the image holds, written by the resolver (read by `status` and `verify`).
+PROFILE = f"{PREFIX}profile"
+BASE = f"{PREFIX}base"
+PYTHON = f"{PREFIX}python"
+CUDA = f"{PREFIX}cuda"
+TORCH = f"{PREFIX}torch"
+TORCHVISION = f"{PREFIX}torchvision"
+TORCHAUDIO = f"{PREFIX}torchaudio"
 
 # Read when a label is missing (an environment made by an older dlenv): the spec's defaults.
 DEFAULT_USER = "dev"
