@@ -58,18 +58,8 @@ def gpu_devices(gpus: str | Sequence[str]) -> tuple[str, ...]:
     return devices
 
 
-def gpu_flags(host: EngineHost | str, gpus: str | Sequence[str]) -> tuple[str, ...]:
-    """Flags that give the container the selected GPUs on this host, or GpuUnavailable.
-
-    A bare engine name (the older call) assumes the common setup: CDI for podman, the nvidia
-    runtime for docker.
-    """
-    if isinstance(host, str):
-        host = (
-            EngineHost("podman", cdi_devices=frozenset(["all"]), cdi_enabled=True)
-            if host == "podman"
-            else EngineHost("docker", nvidia_runtime=True)
-        )
+def gpu_flags(host: EngineHost, gpus: str | Sequence[str]) -> tuple[str, ...]:
+    """Flags that give the container the selected GPUs on this host, or GpuUnavailable."""
     devices = gpu_devices(gpus)
     flags: list[str] = []
     if host.program == "podman" or (host.cdi_enabled and host.cdi_devices):

@@ -15,7 +15,6 @@ class HostGpu:
     name: str
     pci_id: str | None  # "2684"
     model: GpuModel | None
-    memory_mib: int | None = None
     uuid: str | None = None
     mig_mode: str | None = None
     mig_devices: tuple[str, ...] = ()
@@ -47,10 +46,9 @@ def host_gpus(inventory: Inventory, knowledge: Knowledge) -> list[HostGpu]:
                     smi.name,
                     pci,
                     model,
-                    smi.memory_total_mib,
-                    smi.uuid,
-                    smi.mig_mode,
-                    smi.mig_devices,
+                    uuid=smi.uuid,
+                    mig_mode=smi.mig_mode,
+                    mig_devices=smi.mig_devices,
                 )
             )
         return gpus

@@ -11,7 +11,6 @@ from dlenv.knowledge.versions import Version, as_tuple
 class DriverFloor:
     minor_compat: str  # any X.Y of this major runs, with limited features ("525.60.13")
     full: str  # the X.Y GA toolkit's driver: every feature of X.Y ("570.26" for 12.8)
-    latest_update: str = ""  # the newest X.Y update's driver ("570.124.06" for 12.8)
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class CudaTable:
         release, major = self.release(cuda), self.major(cuda)
         if release is None or major is None:
             return None
-        return DriverFloor(major.minor_compat_floor, release.driver, release.latest_update_driver)
+        return DriverFloor(major.minor_compat_floor, release.driver)
 
     def max_cuda_for_driver(self, driver: Version) -> str | None:
         """Newest X.Y whose GA driver is at or below `driver` (nvidia-smi's "CUDA Version")."""

@@ -73,7 +73,6 @@ def build_knowledge(files: dict[str, Any]) -> Knowledge:
             wheels=tuple(_wheel(row) for row in files["torch.json"]["wheels"]),
             kernels=tuple(_kernels(row) for row in variants["kernels"]),
             stable={row["torch"]: tuple(row["stable"]) for row in variants["release"]},
-            stable_source=variants["release"][0]["source"],
         ),
         images=ImageTable(
             repository=images["repository"],

@@ -53,7 +53,6 @@ class TorchTable:
     wheels: tuple[TorchWheel, ...]  # oldest torch first
     kernels: tuple[KernelSet, ...]
     stable: dict[str, tuple[str, ...]]  # torch X.Y -> stable CUDA X.Y
-    stable_source: str = ""
 
     def kernels_for(self, wheel: TorchWheel) -> KernelSet | None:
         return next(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import configparser
 import ipaddress
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,13 +55,6 @@ class IndexConfig:
             if url == upstream or url.startswith(upstream.rstrip("/") + "/"):
                 return mirror.rstrip("/") + url[len(upstream.rstrip("/")) :]
         return url
-
-    def all_urls(self, urls: Iterable[str | None]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.locate(u) for u in urls))
-
-
-# Used where no installer can be asked (pure unit tests of the resolver set their own).
-UNCONFIGURED = IndexConfig(default="", origin="not read")
 
 
 def read_index_config(

@@ -10,7 +10,7 @@ import pytest
 
 from dlenv.engine.argv import run_argv
 from dlenv.engine.base import RunConfig
-from dlenv.engine.gpu import GPU_ULIMITS, GpuUnavailable, gpu_flags, run_defaults
+from dlenv.engine.gpu import GpuUnavailable, gpu_flags, run_defaults
 from dlenv.engine.host import EngineHost
 from dlenv.errors import UsageError
 from tests.support.engine_captures import (
@@ -142,10 +142,6 @@ def test_bad_device_names_are_bad_input(bad: list[str]) -> None:
     with pytest.raises(UsageError, match=r"run\.gpus"):
         gpu_flags(host("podman", PODMAN_ROOTFUL, CDI_520), bad)
 
-
-def test_engine_name_only_keeps_the_older_call_working() -> None:
-    assert gpu_flags("podman", "all") == ("--device", "nvidia.com/gpu=all", *GPU_ULIMITS)
-    assert gpu_flags("docker", ["1"]) == ("--gpus", '"device=1"', *GPU_ULIMITS)
 
 
 # Run defaults --------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from dlenv.knowledge import DriverFloor, load_knowledge
 @pytest.mark.parametrize(
     ("cuda", "floor"),
     [
-        ("12.8", DriverFloor("525.60.13", "570.26", "570.124.06")),
-        ("12.4", DriverFloor("525.60.13", "550.54.14", "550.54.15")),
-        ("13.0", DriverFloor("580.65.06", "580.65.06", "580.95.05")),
-        ("11.8", DriverFloor("450.80.02", "520.61.05", "520.61.05")),
+        ("12.8", DriverFloor("525.60.13", "570.26")),
+        ("12.4", DriverFloor("525.60.13", "550.54.14")),
+        ("13.0", DriverFloor("580.65.06", "580.65.06")),
+        ("11.8", DriverFloor("450.80.02", "520.61.05")),
     ],
 )
 def test_cuda_driver_floor(cuda: str, floor: DriverFloor) -> None:

@@ -25,7 +25,6 @@ class DockerInfo:
     reachable: bool
     server_version: str | None = None
     runtimes: tuple[str, ...] = ()
-    default_runtime: str | None = None
     cgroup_driver: str | None = None
     cgroup_version: str | None = None
     rootless: bool = False
@@ -65,7 +64,6 @@ def parse_docker_info(stdout: str, stderr: str = "") -> DockerInfo:
         reachable=True,
         server_version=server,
         runtimes=tuple(sorted((data.get("Runtimes") or {}).keys())),
-        default_runtime=data.get("DefaultRuntime") or None,
         cgroup_driver=data.get("CgroupDriver") or None,
         cgroup_version=str(data["CgroupVersion"]) if data.get("CgroupVersion") else None,
         rootless=any(s == "name=rootless" for s in security),
@@ -78,7 +76,6 @@ def parse_docker_info(stdout: str, stderr: str = "") -> DockerInfo:
 class PodmanInfo:
     version: str | None
     rootless: bool
-    cgroup_manager: str | None
     cgroup_version: str | None
     oci_runtime: str | None
     graph_root: str | None
@@ -96,7 +93,6 @@ def parse_podman_info(stdout: str) -> PodmanInfo | None:
     return PodmanInfo(
         version=version.get("Version") or None,
         rootless=bool(security.get("rootless")),
-        cgroup_manager=host.get("cgroupManager") or None,
         cgroup_version=host.get("cgroupVersion") or None,
         oci_runtime=(host.get("ociRuntime") or {}).get("name") or None,
         graph_root=store.get("graphRoot") or None,
