@@ -81,3 +81,21 @@ def test_root_help_imports_no_command_module(capsys: pytest.CaptureFixture[str])
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+BUILD_COMMANDS = ("up", "build", "render", "lock", "push")
+TARGET_COMMANDS = ("down", "status", "logs", "shell", "exec", "restart", "verify", "rm")
+
+
+def test_the_shared_environment_options_reach_every_command_that_takes_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Declared once (commands.options.env_options): `lock` used to lack --ca-bundle.
+    for command in BUILD_COMMANDS + TARGET_COMMANDS:
+        assert cli.run([command, "--help"]) == 0
+        shown = capsys.readouterr().out
+        assert "Environment" in shown, command  # grouped under their own heading
+        for option in ("--spec", "--name", "--engine"):
+            assert option in shown, (command, option)
+        has_build_options = all(o in shown for o in ("--ca-bundle", "--profile", "--base-image"))
+        assert has_build_options == (command in BUILD_COMMANDS), command
