@@ -24,5 +24,7 @@ def resolve_here(spec: Spec, ctx: AppContext) -> ResolvedEnv:
     and the package indexes the user's uv/pip configuration names."""
     knowledge = load_knowledge()
     host = read_host_facts(ctx.runner, knowledge) if spec.profile == "gpu" else None
-    indexes = read_index_config(ctx.runner, ctx.environ, named_upstreams(knowledge))
+    indexes = read_index_config(
+        ctx.runner, ctx.environ, named_upstreams(knowledge), root=ctx.host_root
+    )
     return resolve(spec, host, indexes)

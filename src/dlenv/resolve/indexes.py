@@ -58,16 +58,20 @@ class IndexConfig:
 
 
 def read_index_config(
-    runner: Runner, environ: Mapping[str, str], upstreams: Mapping[str, str] | None = None
+    runner: Runner,
+    environ: Mapping[str, str],
+    upstreams: Mapping[str, str] | None = None,
+    root: Path = Path("/"),
 ) -> IndexConfig:
-    """The user's index configuration. `upstreams`: name -> URL prefix of the named indexes."""
+    """The user's index configuration. `upstreams`: name -> URL prefix of the named indexes;
+    `root`: where the system-wide pip configuration is read (`/`, or a test's tree)."""
     uv = find_uv(runner)
     configured = _uv_default(runner, uv, builtin=False)
     builtin = _uv_default(runner, uv, builtin=True)
     if configured != builtin:
         origin = next((v for v in UV_INDEX_VARIABLES if environ.get(v)), "uv.toml")
         default = configured
-    elif pip := pip_index_url(environ):
+    elif pip := pip_index_url(environ, root):
         default, origin = pip
     else:
         default, origin = builtin, "uv's default"
@@ -94,12 +98,12 @@ def _uv_default(runner: Runner, uv: str, *, builtin: bool) -> str:
     )
 
 
-def pip_config_files(environ: Mapping[str, str]) -> list[Path]:
+def pip_config_files(environ: Mapping[str, str], root: Path = Path("/")) -> list[Path]:
     """pip's configuration files, lowest precedence first (see the source above)."""
     home = Path(environ.get("HOME", "/nonexistent"))
-    config_dirs = environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    config_dirs = environ.get("XDG_CONFIG_DIRS") or str(root / "etc" / "xdg")
     files = [Path(d) / "pip" / "pip.conf" for d in reversed(config_dirs.split(":")) if d]
-    files.append(Path("/etc/pip.conf"))
+    files.append(root / "etc" / "pip.conf")
     files.append(home / ".pip" / "pip.conf")
     files.append(Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
     if venv := environ.get("VIRTUAL_ENV"):
@@ -109,23 +113,25 @@ def pip_config_files(environ: Mapping[str, str]) -> list[Path]:
     return files
 
 
-def pip_index_url(environ: Mapping[str, str]) -> tuple[str, str] | None:
+def pip_index_url(environ: Mapping[str, str], root: Path = Path("/")) -> tuple[str, str] | None:
     """pip's `index-url` and where it was set, or None when pip's configuration names none."""
     if value := environ.get(PIP_INDEX_VARIABLE):
         return value.split()[0], PIP_INDEX_VARIABLE
-    found: tuple[str, str] | None = None
-    for path in pip_config_files(environ):
+    # Later files override earlier ones key by key; a command's own section ([install]) then
+    # overrides [global], whichever file each came from.
+    found: dict[str, tuple[str, str]] = {}
+    for path in pip_config_files(environ, root):
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
         except (configparser.Error, UnicodeDecodeError, OSError) as exc:
             raise UsageError(f"{path}: pip's configuration cannot be read: {exc}") from None
-        for section in ("global", "install"):  # [install] overrides [global]
+        for section in ("global", "install"):
             if parser.has_option(section, "index-url"):
                 words = parser.get(section, "index-url").split()
                 if words:
-                    found = (words[0], f"{path} [{section}] index-url")
-    return found
+                    found[section] = (words[0], f"{path} [{section}] index-url")
+    return found.get("install") or found.get("global")
 
 
 def check_index_url(url: str, origin: str) -> str:

@@ -1,0 +1,98 @@
+"""Where each install reads from: the user's uv or pip configuration, else uv's own default,
+as uv itself reports it. uv's answers are replayed in the form uv 0.13.9 printed them here
+(`--index-url URL`); the URLs are under the reserved `.test` domain (RFC 2606)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlenv.errors import UsageError
+from dlenv.resolve.indexes import IndexConfig, pip_index_url, read_index_config
+from tests.support.fakes import FakeRunner
+
+BUILTIN = "https://builtin.test/simple"
+
+
+def uv(configured: str, builtin: str = BUILTIN) -> FakeRunner:
+    """`env -u UV_DEFAULT_INDEX ... uv --no-config` answers `builtin`; plain `env uv` the other."""
+    line = "--index-url {}\n\n"
+    return FakeRunner(
+        responses={
+            ("env", "-u"): (0, line.format(builtin), "Resolved in 0.94ms\n"),
+            ("env",): (0, line.format(configured), "Resolved in 0.94ms\n"),
+        },
+        programs={"uv": "/usr/bin/uv"},
+    )
+
+
+def home(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path), "XDG_CONFIG_DIRS": str(tmp_path / "xdg")}
+
+
+def test_without_configuration_uvs_own_default_is_used(tmp_path: Path) -> None:
+    config = read_index_config(uv(BUILTIN), home(tmp_path), root=tmp_path)
+    assert (config.default, config.origin) == (BUILTIN, "uv's default")
+
+
+def test_uv_configuration_wins(tmp_path: Path) -> None:
+    environ = home(tmp_path) | {"UV_DEFAULT_INDEX": "https://uv-mirror.test/simple"}
+    config = read_index_config(uv("https://uv-mirror.test/simple"), environ)
+    assert (config.default, config.origin) == ("https://uv-mirror.test/simple", "UV_DEFAULT_INDEX")
+
+
+def test_uv_toml_is_named_when_no_variable_is_set(tmp_path: Path) -> None:
+    config = read_index_config(uv("https://toml-mirror.test/simple"), home(tmp_path))
+    assert config.origin == "uv.toml"
+
+
+def test_pip_configuration_is_read_when_uv_has_none(tmp_path: Path) -> None:
+    conf = tmp_path / ".config" / "pip" / "pip.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[global]\nindex-url = https://pip-mirror.test/simple\ntimeout = 60\n")
+    config = read_index_config(uv(BUILTIN), home(tmp_path), root=tmp_path)
+    assert config.default == "https://pip-mirror.test/simple"
+    assert config.origin == f"{conf} [global] index-url"
+
+
+def test_pip_install_section_overrides_global_and_the_variable_overrides_files(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "xdg" / "pip").mkdir(parents=True)
+    (tmp_path / "xdg" / "pip" / "pip.conf").write_text(
+        "[global]\nindex-url = https://a.test/simple\n[install]\nindex-url = https://b.test/simple\n"
+    )
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "pip.conf").write_text("[global]\nindex-url = https://z.test/simple\n")
+    assert pip_index_url(home(tmp_path), tmp_path) == (
+        "https://b.test/simple",
+        f"{tmp_path / 'xdg' / 'pip' / 'pip.conf'} [install] index-url",
+    )
+    environ = home(tmp_path) | {"PIP_INDEX_URL": "https://c.test/simple"}
+    assert pip_index_url(environ, tmp_path) == ("https://c.test/simple", "PIP_INDEX_URL")
+
+
+def test_an_index_url_with_credentials_is_refused(tmp_path: Path) -> None:
+    environ = home(tmp_path) | {"PIP_INDEX_URL": "https://user:s3cret@private.test/simple"}
+    with pytest.raises(UsageError) as refused:
+        read_index_config(uv(BUILTIN), environ, root=tmp_path)
+    assert "credentials" in refused.value.message and "s3cret" not in refused.value.message
+
+
+def test_a_mirror_replaces_its_upstream_prefix_only() -> None:
+    config = IndexConfig(
+        default=BUILTIN,
+        origin="test",
+        mirrors={"https://upstream.test/whl": "https://mirror.test/torch/"},
+    )
+    assert config.locate("https://upstream.test/whl/cu128") == "https://mirror.test/torch/cu128"
+    assert config.locate("https://upstream.test/whlx") == "https://upstream.test/whlx"
+    assert config.locate(None) == BUILTIN
+
+
+def test_named_mirrors_come_from_their_variables(tmp_path: Path) -> None:
+    environ = home(tmp_path) | {"DLENV_INDEX_PYTORCH": "https://torch.test/whl"}
+    upstreams = {"pytorch": "https://upstream.test/whl", "nvidia": "https://nv.test"}
+    config = read_index_config(uv(BUILTIN), environ, upstreams, root=tmp_path)
+    assert config.mirrors == {"https://upstream.test/whl": "https://torch.test/whl"}
