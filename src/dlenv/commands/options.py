@@ -21,15 +21,13 @@ from dlenv.environment.options import EnvOptions
 ENV_PANEL = "Environment"
 RUN_PANEL = "Running"
 
+SPEC_HELP = "Spec file (default: ./dlenv.toml, else the embedded default spec)."
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+# For commands that read the spec but act on no environment (doctor, spec).
 SpecOption = Annotated[
     Path | None,
-    typer.Option(
-        "--spec",
-        help="Spec file (default: ./dlenv.toml, else the embedded default spec).",
-        dir_okay=False,
-        rich_help_panel=ENV_PANEL,
-    ),
+    typer.Option("--spec", help=SPEC_HELP, dir_okay=False, rich_help_panel=ENV_PANEL),
 ]
 AuthorizedKeysOption = Annotated[
     list[Path] | None,
@@ -48,8 +46,7 @@ def _option(*decls: str, help: str, panel: str = ENV_PANEL, **extra: Any) -> Any
 # Each shared option: EnvOptions field -> (annotation, typer option). Which commands take which
 # is the `level` given to `env_options`.
 _TARGET = {
-    "spec_path": (Path | None, _option("--spec", dir_okay=False,
-        help="Spec file (default: ./dlenv.toml, else the embedded default spec).")),
+    "spec_path": (Path | None, _option("--spec", dir_okay=False, help=SPEC_HELP)),
     "name": (str | None, _option("--name", help="Environment name (overrides the spec's `name`).")),
     "engine": (str | None, _option("--engine",
         help="Container engine: podman or docker (default: detect).")),

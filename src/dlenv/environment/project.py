@@ -5,7 +5,6 @@ Commands call `open_project` and then act; the decisions below are pure function
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,13 +24,11 @@ from dlenv.host.reader import HostReader
 from dlenv.labels import CONTEXT_DIGEST, EnvLabels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
-from dlenv.process import Command
 from dlenv.render.context import BuildContext, RenderInput, render_context
 from dlenv.resolve import ResolvedEnv
-from dlenv.resolve.indexes import is_loopback_url
+from dlenv.resolve.indexes import is_loopback_url, python_download_url
 from dlenv.spec import Spec
 from dlenv.state import EnvState
-from dlenv.uv_binary import find_uv
 
 # Container paths the rendered image expects (see render/templates).
 HOSTKEYS_DIR = "/etc/dlenv/hostkeys"
@@ -149,7 +146,10 @@ def open_project(options: EnvOptions, ctx: AppContext) -> Project:
         lock=lock,
     )
     if given.relay and spec.python.version != "system":
-        given = replace(given, python_downloads=_python_downloads(ctx, spec))
+        downloads = python_download_url(ctx.runner, spec.python.version)
+        given = replace(
+            given, python_downloads=python_download_base(downloads) if downloads else None
+        )
     return Project(
         spec=spec,
         source=source,
@@ -175,25 +175,6 @@ def _require_an_nvidia_gpu(ctx: AppContext) -> None:
             "dlenv.toml (`dlenv init --profile cpu` writes one). On a GPU host, "
             "`dlenv doctor` explains why the GPU is not seen.",
         )
-
-
-def _python_downloads(ctx: AppContext, spec: Spec) -> str | None:
-    """Where uv downloads CPython `spec.python.version` from, as uv itself reports it."""
-    argv = (find_uv(ctx.runner), "python", "list", "--only-downloads", "--output-format", "json")
-    result = ctx.runner.run(Command(argv))
-    try:
-        entries = json.loads(result.stdout) if result.ok else []
-    except json.JSONDecodeError:
-        entries = []
-    for entry in entries if isinstance(entries, list) else []:
-        if (
-            isinstance(entry, dict)
-            and entry.get("implementation") == "cpython"
-            and str(entry.get("version", "")).startswith(spec.python.version + ".")
-            and isinstance(entry.get("url"), str)
-        ):
-            return python_download_base(entry["url"])
-    return None
 
 
 def _check_ca_bundle(path: Path | None, cwd: Path) -> Path | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -96,6 +97,27 @@ def _uv_default(runner: Runner, uv: str, *, builtin: bool) -> str:
         hint="Check your uv configuration (uv.toml, UV_DEFAULT_INDEX) with "
         "`uv pip compile --emit-index-url -`.",
     )
+
+
+def python_download_url(runner: Runner, version: str) -> str | None:
+    """Where uv downloads CPython `version` ("3.12") from, as uv itself reports it
+    (`uv python list --only-downloads --output-format json`: a list of objects with
+    `implementation`, `version` and `url`, as uv 0.13.9 printed it here)."""
+    argv = (find_uv(runner), "python", "list", "--only-downloads", "--output-format", "json")
+    result = runner.run(Command(argv))
+    try:
+        entries = json.loads(result.stdout) if result.ok else []
+    except json.JSONDecodeError:
+        return None
+    for entry in entries if isinstance(entries, list) else []:
+        if (
+            isinstance(entry, dict)
+            and entry.get("implementation") == "cpython"
+            and str(entry.get("version", "")).startswith(version + ".")
+            and isinstance(entry.get("url"), str)
+        ):
+            return str(entry["url"])
+    return None
 
 
 def pip_config_files(environ: Mapping[str, str], root: Path = Path("/")) -> list[Path]:

@@ -4,12 +4,18 @@ as uv itself reports it. uv's answers are replayed in the form uv 0.13.9 printed
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from dlenv.errors import UsageError
-from dlenv.resolve.indexes import IndexConfig, pip_index_url, read_index_config
+from dlenv.resolve.indexes import (
+    IndexConfig,
+    pip_index_url,
+    python_download_url,
+    read_index_config,
+)
 from tests.support.fakes import FakeRunner
 
 BUILTIN = "https://builtin.test/simple"
@@ -96,3 +102,22 @@ def test_named_mirrors_come_from_their_variables(tmp_path: Path) -> None:
     upstreams = {"pytorch": "https://upstream.test/whl", "nvidia": "https://nv.test"}
     config = read_index_config(uv(BUILTIN), environ, upstreams, root=tmp_path)
     assert config.mirrors == {"https://upstream.test/whl": "https://torch.test/whl"}
+
+
+def test_uv_names_where_it_downloads_a_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shape of `uv python list --only-downloads --output-format json` (uv 0.13.9), one entry
+    # per download, newest first; the host is replaced by a `.test` one.
+    entry = {
+        "key": "cpython-3.12.16-linux-x86_64-gnu",
+        "version": "3.12.16",
+        "implementation": "cpython",
+        "url": "https://downloads.test/releases/download/20261110/cpython-3.12.16.tar.gz",
+    }
+    other = entry | {"version": "3.13.9", "url": "https://downloads.test/x/3.13.tar.gz"}
+    runner = FakeRunner(
+        responses={("uv", "python"): (0, json.dumps([other, entry]), "")},
+        programs={"uv": "uv"},
+    )
+    monkeypatch.setattr("dlenv.resolve.indexes.find_uv", lambda runner: "uv")
+    assert python_download_url(runner, "3.12") == entry["url"]
+    assert python_download_url(runner, "3.9") is None
