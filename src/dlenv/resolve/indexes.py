@@ -29,7 +29,9 @@ from dlenv.knowledge import Knowledge
 from dlenv.process import Command, Runner
 from dlenv.uv_binary import find_uv
 
-# The variables through which uv is told its default index (uv's "Environment variables" docs).
+# The variables through which uv is told its default index (uv's "Environment variables" docs,
+# https://docs.astral.sh/uv/reference/environment/, generated from github.com/astral-sh/uv,
+# crates/uv-static/src/env_vars.rs).
 UV_INDEX_VARIABLES = ("UV_DEFAULT_INDEX", "UV_INDEX_URL")
 # pip's configuration files, lowest precedence first, and its variables. Source: pip's
 # "Configuration" docs, https://pip.pypa.io/en/stable/topics/configuration/ ("Location" and
