@@ -19,6 +19,9 @@ from dlenv.console import report_error
 from dlenv.context import AppContext
 from dlenv.errors import DlenvError
 
+# Click's UsageError.exit_code (click.exceptions); 128 + SIGINT (2), as shells report a command
+# killed by Ctrl-C (Bash manual, "Exit Status":
+# https://www.gnu.org/software/bash/manual/html_node/Exit-Status.html).
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 

@@ -19,6 +19,8 @@ from platformdirs import user_state_dir
 from dlenv.process import Runner, SubprocessRunner
 
 # The UID a root invoker's files get in the container: a root user inside is what we avoid.
+# 1000 is the first regular user's UID (UID_MIN in login.defs(5); FIRST_UID in Debian's
+# adduser.conf(5)).
 FALLBACK_UID = 1000
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from dlenv.errors import DlenvError, UsageError
 from dlenv.files import write_atomic
 
+# Key type prefixes of sshd(8)'s AUTHORIZED_KEYS FILE FORMAT (ssh-ed25519, ssh-rsa,
+# ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, ...): https://man.openbsd.org/sshd.8
 _PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
 
 

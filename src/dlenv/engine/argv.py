@@ -6,7 +6,8 @@ from dlenv.engine.base import BuildRequest, RunConfig
 from dlenv.engine.caps import CA_SECRET_ID
 
 # Proxy variables are predefined build arguments in both BuildKit/buildah and the legacy builder:
-# they reach RUN steps but are left out of the image history.
+# they reach RUN steps but are left out of the image history (Dockerfile reference,
+# "Predefined ARGs": https://docs.docker.com/reference/dockerfile/#predefined-args).
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The id of the CA bundle's build secret; RUN steps mount it at /run/secrets/<id>.
+# The id of the CA bundle's build secret; RUN steps mount it at /run/secrets/<id>, the default
+# target of `RUN --mount=type=secret` (Dockerfile reference, "RUN --mount=type=secret":
+# https://docs.docker.com/reference/dockerfile/#run---mounttypesecret).
 CA_SECRET_ID = "dlenv-ca"
 CA_SECRET_PATH = f"/run/secrets/{CA_SECRET_ID}"
 

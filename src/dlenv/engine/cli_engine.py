@@ -70,6 +70,7 @@ class CliEngine:
         return self.kind.caps
 
     def _cmd(self, *args: str) -> Command:
+        # DOCKER_BUILDKIT picks the builder ("BuildKit", https://docs.docker.com/build/buildkit/).
         env = {"DOCKER_BUILDKIT": "1"} if self.kind.buildkit else {}
         return Command((self.kind.program, *args), env)
 

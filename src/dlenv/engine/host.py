@@ -13,6 +13,9 @@ from pathlib import Path
 from dlenv.host.parse.engines import parse_docker_info, parse_podman_info
 from dlenv.host.parse.toolkit import CdiSpec, parse_cdi_spec
 
+# Kind: NVIDIA's CDI guide (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/
+# latest/cdi-support.html). Directories: the CDI spec
+# (https://github.com/cncf-tags/container-device-interface/blob/main/SPEC.md).
 CDI_KIND = "nvidia.com/gpu"
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")  # where the CDI libraries look (and nvidia-ctk writes)
 

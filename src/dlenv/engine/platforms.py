@@ -13,7 +13,9 @@ from pathlib import Path
 
 from dlenv.errors import UsageError
 
-# OCI platform -> (`uname -m` of a native host, binfmt_misc handler names that emulate it)
+# OCI platform -> (`uname -m` of a native host, binfmt_misc handler names that emulate it).
+# Platform names: OCI image index (github.com/opencontainers/image-spec, image-index.md); handler
+# names: QEMU's scripts/qemu-binfmt-conf.sh (github.com/qemu/qemu) registers `qemu-<cpu>`.
 KNOWN_PLATFORMS = {
     "linux/amd64": ("x86_64", ("qemu-x86_64",)),
     "linux/arm64": ("aarch64", ("qemu-aarch64",)),

@@ -34,7 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Bodies of these types hold links; https:// links in them are turned into http://.
+# Bodies of these types hold links; https:// links in them are turned into http://. The Simple
+# API's types: PEP 691 (application/vnd.pypi.simple.v1+json / +html) and PEP 503 (text/html),
+# https://packaging.python.org/en/latest/specifications/simple-repository-api/. Not forwarded:
+# hop-by-hop headers (RFC 9110 section 7.6.1, "Connection") and those describing a body the
+# relay decodes and rewrites (content-length, content-encoding, transfer-encoding).
 _LINK_TYPES = ("text/html", "application/vnd.pypi.simple", "application/json")
 _HOP_BY_HOP = {
     "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",

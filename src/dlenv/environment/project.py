@@ -113,6 +113,8 @@ class Project:
             name=names.container,
             image=self.image_tag,
             bind=spec.run.bind,
+            # Container ports: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
+            # jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults).
             ports={spec.ssh.port: 22, spec.jupyter.port: 8888},
             mounts=(
                 Mount(workspace_source, f"{user_home}/workspace"),

@@ -36,14 +36,27 @@ from dlenv.host.parse.toolkit import (
 from dlenv.host.reader import HostReader
 from dlenv.host.snapshot import CommandRecord
 
+# One directory per PCI function, each with `vendor`, `device` and `class` files
+# (https://docs.kernel.org/PCI/sysfs-pci.html; Documentation/ABI/testing/sysfs-bus-pci).
 PCI_DEVICES = "/sys/bus/pci/devices"
+# The CDI spec directories, static then dynamic (CDI spec, "CDI JSON Specification":
+# https://github.com/cncf-tags/container-device-interface/blob/main/SPEC.md); the toolkit's own
+# default `spec-dirs` too (github.com/NVIDIA/nvidia-container-toolkit, internal/config/config.go).
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
+# The toolkit reads /etc/ + "nvidia-container-runtime/config.toml" (`configDir`, `configFilePath`
+# in github.com/NVIDIA/nvidia-container-toolkit, internal/config/config.go).
 TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml"
-# The legacy OCI hook conflicts with CDI under Podman (seed-system.md, Stage 5).
+# The legacy OCI hook conflicts with CDI under Podman (seed-system.md, Stage 5). Hook directories:
+# oci-hooks(5) (github.com/containers/common, pkg/hooks/docs/oci-hooks.5.md): the default
+# /usr/share/containers/oci/hooks.d, and /etc/containers/oci/hooks.d, which masks it.
 OCI_HOOK_PATHS = (
     "/usr/share/containers/oci/hooks.d/oci-nvidia-hook.json",
     "/etc/containers/oci/hooks.d/oci-nvidia-hook.json",
 )
+# Default image stores: Docker's data-root ("Daemon data directory",
+# https://docs.docker.com/engine/daemon/#daemon-data-directory) and containers/storage's rootful
+# graphroot (containers-storage.conf(5), github.com/containers/storage,
+# docs/containers-storage.conf.5.md).
 DEFAULT_STORAGE = {"docker": "/var/lib/docker", "podman": "/var/lib/containers/storage"}
 
 _COMMANDS: dict[str, tuple[str, ...]] = {
@@ -83,6 +96,7 @@ def collect(reader: HostReader) -> Inventory:
     return Inventory(
         os=files.os,
         arch=first_line(out["arch"]),
+        # "osrelease, ostype & version" (https://docs.kernel.org/admin-guide/sysctl/kernel.html)
         kernel=(reader.read_text("/proc/sys/kernel/osrelease") or "").strip() or None,
         pci_gpus=pci_gpus(reader),
         smi_installed=smi is not None,
@@ -102,6 +116,8 @@ def collect(reader: HostReader) -> Inventory:
         user=first_line(out["user"]),
         groups=tuple(out["groups"].stdout.split() if out["groups"] else []),
         shm=reader.disk("/dev/shm"),  # noqa: S108 (reads its size; writes nothing)
+        # systemd mounts cgroup v2 at /sys/fs/cgroup/unified only in hybrid mode
+        # ("Control Group APIs and Delegation", https://systemd.io/CGROUP_DELEGATION/).
         cgroup_hybrid=reader.listdir("/sys/fs/cgroup/unified") is not None,
     )
 
@@ -117,7 +133,11 @@ class _FileFacts:
 
 
 def _read_files(reader: HostReader) -> _FileFacts:
+    # Written by the NVIDIA kernel module (github.com/NVIDIA/open-gpu-kernel-modules,
+    # kernel-open/nvidia/nv-procfs.c: the "version" file under "driver/nvidia").
     version = reader.read_text("/proc/driver/nvidia/version")
+    # One line per loaded module, its name first (proc_modules(5),
+    # https://man7.org/linux/man-pages/man5/proc_modules.5.html).
     modules = reader.read_text("/proc/modules")
     config = reader.read_text(TOOLKIT_CONFIG)
     return _FileFacts(
@@ -125,6 +145,8 @@ def _read_files(reader: HostReader) -> _FileFacts:
         driver_module=parse_driver_version_file(version) if version else None,
         modules=parse_proc_modules(modules) if modules else frozenset(),
         secure_boot=secure_boot(reader),
+        # selinuxfs's enforce node (SELinux Notebook, "SELinux Filesystem",
+        # github.com/SELinuxProject/selinux-notebook, src/lsm_selinux.md).
         selinux=parse_selinux_enforce(reader.read_text("/sys/fs/selinux/enforce")),
         toolkit_config=parse_toolkit_config(config) if config else None,
     )
@@ -167,6 +189,7 @@ def pci_gpus(reader: HostReader) -> tuple[PciDevice, ...]:
     found = []
     for slot in slots:
         vendor = reader.read_text(f"{PCI_DEVICES}/{slot}/vendor")
+        # 10de: NVIDIA Corporation in the PCI ID repository (https://pci-ids.ucw.cz/read/PC/10de).
         if vendor is None or vendor.strip().lower() != "0x10de":
             continue
         device = reader.read_text(f"{PCI_DEVICES}/{slot}/device") or ""

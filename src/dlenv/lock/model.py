@@ -14,6 +14,8 @@ from dlenv.resolve import ResolvedEnv
 LOCK_FILENAME = "dlenv.lock"
 FORMAT_VERSION = 1
 # Images dlenv builds run on these; the resolve is universal, so the pins hold for both.
+# OCI platform names (os/architecture, GOARCH values): github.com/opencontainers/image-spec,
+# image-index.md.
 PLATFORMS = ("linux/amd64", "linux/arm64")
 
 

@@ -21,7 +21,8 @@ from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
 from dlenv.resolve import PackageLayer, ResolvedEnv
 
-# What every image needs, whatever the spec says.
+# What every image needs, whatever the spec says. Package names as in the Ubuntu and Debian
+# archives (https://packages.ubuntu.com/noble/<name>, https://packages.debian.org/<name>).
 BASE_APT_PACKAGES = (
     "bash",
     "ca-certificates",
@@ -168,6 +169,7 @@ def _ca_env(given: RenderInput) -> str:
     if given.relay:
         if given.python_downloads and given.env.spec.python.version != "system":
             mirror = shlex.quote(relayed_url(given.python_downloads))
+            # uv's "Environment variables" (https://docs.astral.sh/uv/reference/environment/).
             return f"UV_PYTHON_INSTALL_MIRROR={mirror} "
         return ""
     if given.with_ca_bundle:

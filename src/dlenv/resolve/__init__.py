@@ -21,9 +21,12 @@ from dlenv.knowledge.wheels import TorchWheel
 from dlenv.resolve.indexes import IndexConfig
 from dlenv.spec.model import Spec
 
-CPU_BASE_IMAGE = "docker.io/library/ubuntu:24.04"
+CPU_BASE_IMAGE = "docker.io/library/ubuntu:24.04"  # Docker Official Image, hub.docker.com/_/ubuntu
 # The image's NVIDIA_REQUIRE_CUDA (cuda>=X.Y) refuses hosts whose driver only runs X.Y through
-# minor-version compatibility; this tells the NVIDIA container runtime to skip that check.
+# minor-version compatibility; this tells the NVIDIA container runtime to skip that check
+# ("single switch to disable all the constraints of the form NVIDIA_REQUIRE_*": toolkit docs,
+# "Specialized Configurations with Docker", Constraints,
+# https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/docker-specialized.html).
 DISABLE_REQUIRE = "NVIDIA_DISABLE_REQUIRE"
 # Torch packages pinned to the version the resolver chose (others in torch.packages are left free).
 _TORCH_COMPANIONS = ("torch", "torchvision", "torchaudio")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import configparser
 import ipaddress
 import json
+import os
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,12 +30,20 @@ from dlenv.knowledge import Knowledge
 from dlenv.process import Command, Runner
 from dlenv.uv_binary import find_uv
 
-# The variables through which uv is told its default index (uv's "Environment variables" docs).
+# The variables through which uv is told its default index (uv's "Environment variables" docs,
+# https://docs.astral.sh/uv/reference/environment/, generated from github.com/astral-sh/uv,
+# crates/uv-static/src/env_vars.rs).
 UV_INDEX_VARIABLES = ("UV_DEFAULT_INDEX", "UV_INDEX_URL")
 # pip's configuration files, lowest precedence first, and its variables. Source: pip's
 # "Configuration" docs, https://pip.pypa.io/en/stable/topics/configuration/ ("Location" and
-# "Precedence / Override order"): global (XDG_CONFIG_DIRS, then /etc), user (XDG_CONFIG_HOME,
-# then the legacy ~/.pip), site (the active virtualenv), then PIP_CONFIG_FILE, then PIP_*.
+# "Precedence / Override order"): global, user, site (the active virtualenv), then
+# PIP_CONFIG_FILE, then PIP_*. The order inside each level, and the two exceptions, are in pip's
+# code (github.com/pypa/pip, src/pip/_internal/utils/appdirs.py `site_config_dirs` and
+# src/pip/_internal/configuration.py `get_configuration_files`, `iter_config_files`,
+# `_load_config_files`): global is each XDG_CONFIG_DIRS entry in the order listed, then /etc (a
+# later file overrides an earlier one); user is the legacy ~/.pip, then XDG_CONFIG_HOME; the user
+# files are skipped when PIP_CONFIG_FILE names an existing file; and PIP_CONFIG_FILE=/dev/null
+# (os.devnull) loads no file at all.
 PIP_INDEX_VARIABLE = "PIP_INDEX_URL"
 # The mirrors of the knowledge data's named indexes; value: the mirror's base URL.
 MIRROR_VARIABLES = {"pytorch": "DLENV_INDEX_PYTORCH", "nvidia": "DLENV_INDEX_NVIDIA"}
@@ -122,15 +131,19 @@ def python_download_url(runner: Runner, version: str) -> str | None:
 
 def pip_config_files(environ: Mapping[str, str], root: Path = Path("/")) -> list[Path]:
     """pip's configuration files, lowest precedence first (see the source above)."""
+    explicit = environ.get("PIP_CONFIG_FILE")
+    if explicit == os.devnull:
+        return []
     home = Path(environ.get("HOME", "/nonexistent"))
     config_dirs = environ.get("XDG_CONFIG_DIRS") or str(root / "etc" / "xdg")
-    files = [Path(d) / "pip" / "pip.conf" for d in reversed(config_dirs.split(":")) if d]
+    files = [Path(d) / "pip" / "pip.conf" for d in config_dirs.split(":") if d]
     files.append(root / "etc" / "pip.conf")
-    files.append(home / ".pip" / "pip.conf")
-    files.append(Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
+    if not (explicit and Path(explicit).exists()):
+        files.append(home / ".pip" / "pip.conf")
+        files.append(Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip" / "pip.conf")
     if venv := environ.get("VIRTUAL_ENV"):
         files.append(Path(venv) / "pip.conf")
-    if explicit := environ.get("PIP_CONFIG_FILE"):
+    if explicit:
         files.append(Path(explicit))
     return files
 

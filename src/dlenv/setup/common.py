@@ -11,7 +11,14 @@ from dlenv.setup.context import Context
 from dlenv.setup.plan import After, Component, Engine, Step
 from dlenv.setup.shell import backup
 
+# "Disabling Nouveau" (CUDA Installation Guide for Linux,
+# https://docs.nvidia.com/cuda/cuda-installation-guide-linux/): this file, with "blacklist nouveau"
+# and "options nouveau modeset=0", then regenerate the initramfs.
 NOUVEAU_BLACKLIST = "/etc/modprobe.d/blacklist-nouveau.conf"
+# The rootless daemon's configuration file (https://docs.docker.com/engine/security/rootless/);
+# the rootful one is /etc/docker/daemon.json (https://docs.docker.com/engine/daemon/). The
+# `nvidia-ctk runtime configure` and `no-cgroups` steps: toolkit install guide, "Configuring
+# Docker" and "Rootless mode".
 ROOTLESS_DOCKER_CONFIG = "$HOME/.config/docker/daemon.json"
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 # --- NVIDIA driver (CUDA network repository) --------------------------------------------------
 
 CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
-# NVIDIA names its arm64 server repositories "sbsa"; other architectures keep uname -m.
+# NVIDIA names its arm64 server repositories "sbsa"; other architectures keep uname -m (the
+# `<arch>` of the per-distro pages' repository URLs).
 CUDA_REPO_ARCH = {"x86_64": "x86_64", "aarch64": "sbsa"}
 CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
 
@@ -93,8 +94,13 @@ STALE_APT_LISTS = (
     "/etc/apt/sources.list.d/nvidia-container-runtime.list",
 )
 # Installed by older toolkit packages; it injects GPUs into every container and conflicts with CDI.
+# The directory is oci-hooks(5)'s default (github.com/containers/common,
+# pkg/hooks/docs/oci-hooks.5.md).
 OCI_HOOK = "/usr/share/containers/oci/hooks.d/oci-nvidia-hook.json"
+# cdi-support.html: `nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`.
 CDI_STATIC_SPEC = "/etc/cdi/nvidia.yaml"
+# The toolkit's configuration file (github.com/NVIDIA/nvidia-container-toolkit,
+# internal/config/config.go: `configDir` /etc/ + `configFilePath`).
 TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml"
 
 # --- Docker CE ---------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _VERSION_XY = re.compile(r"^\d+\.\d+$")
+# Debian Policy 5.6.1 "Package" (lower-case letters, digits, + - .; alphanumeric first) and
+# 5.6.12 "Version": https://www.debian.org/doc/debian-policy/ch-controlfields.html
 _APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?$")
+# shadow-utils' portable user name pattern (see LOGIN_PATTERN in dlenv.setup.context).
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
 
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")

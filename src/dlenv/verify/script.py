@@ -94,6 +94,7 @@ Run = Callable[[list[str]], tuple[int, str]]
 
 def run_program(argv: list[str]) -> tuple[int, str]:
     if shutil.which(argv[0]) is None:
+        # The shell's status for a command not found (Bash manual, "Exit Status").
         return 127, f"{argv[0]} not found on PATH"
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     return done.returncode, (done.stdout + done.stderr).strip()

@@ -49,6 +49,8 @@ class KnownError:
 
 
 # Errors seen when running Podman in sandboxes (real-engines-here.md); recognised in any output.
+# The fixes' keys: `runtime` under [engine] and `default_ulimits` under [containers] in
+# containers.conf(5) (github.com/containers/common, docs/containers.conf.5.md).
 KNOWN_ENGINE_ERRORS = (
     KnownError(
         "podman.crun_hybrid_cgroups",

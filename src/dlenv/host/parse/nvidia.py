@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+# PCI vendor ID of NVIDIA Corporation (PCI ID repository, https://pci-ids.ucw.cz/read/PC/10de).
 NVIDIA_VENDOR = "10de"
-# PCI base class 03 = display controller: 0300 VGA, 0302 3D controller (datacenter GPUs).
+# PCI base class 03 = display controller: 0300 VGA, 0302 3D controller (datacenter GPUs). Source:
+# the PCI ID repository's class list, https://pci-ids.ucw.cz/read/PD/03.
 _DISPLAY_CLASSES = ("0300", "0302")
 
 

@@ -11,8 +11,12 @@ from dlenv.knowledge.drivers import branch, driver_install_fix
 from dlenv.knowledge.versions import as_tuple
 
 G = Group.GPU
+# The architectures NVIDIA's CUDA network repositories carry drivers for (x86_64, and sbsa for
+# aarch64 servers): https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/.
 SUPPORTED_ARCHES = ("x86_64", "aarch64")
-# Open kernel modules need the GSP: Turing (7.5) and newer (compat-facts.md §2, kernel flavours).
+# Open kernel modules need the GSP: Turing (7.5) and newer (compat-facts.md §2, kernel flavours;
+# github.com/NVIDIA/open-gpu-kernel-modules README: "Turing and later GPUs"; driver installation
+# guide, kernel-modules.html).
 OPEN_MODULE_MIN_CC = (7, 5)
 # Blackwell boards refuse the proprietary module; the driver logs "installed in this system
 # requires use of the NVIDIA open kernel modules" (seen in a public dmesg capture of 10de:2c58).

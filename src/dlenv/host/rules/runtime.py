@@ -15,6 +15,8 @@ from dlenv.setup.sources import (
 )
 
 T, E = Group.TOOLKIT, Group.ENGINES
+# The device kind and the generate command of NVIDIA's "Support for Container Device Interface"
+# (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html).
 CDI_KIND = "nvidia.com/gpu"
 CDI_GENERATE = "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml"
 

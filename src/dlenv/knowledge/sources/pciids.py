@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-NVIDIA_VENDOR = "10de"
+NVIDIA_VENDOR = "10de"  # NVIDIA Corporation: https://pci-ids.ucw.cz/read/PC/10de
 _DEVICE = re.compile(r"^\t([0-9a-f]{4})  (\S+)[^\[]*\[(.+)\]\s*$")
 _NOT_A_GPU = re.compile(
     r"audio|nvswitch|reserved|engineering sample|initial devid|fpga|bridge|\bhost\b|dev id",

@@ -30,6 +30,8 @@ def unsupported(ctx: Context) -> str | None:
 
 
 def _epel(ctx: Context, major: int) -> Step:
+    # CRB/EPEL commands and repository names: the "Preparation" sections of the driver guide's
+    # rhel.html, rocky.html and oracle-linux.html.
     distro_id = ctx.distro.os.id
     if distro_id == "rhel":
         crb = (
@@ -60,6 +62,8 @@ def _epel(ctx: Context, major: int) -> Step:
 def driver(ctx: Context) -> list[Step]:
     major = ctx.distro.major_version or OLDEST_MAJOR
     repo = f"{src.CUDA_REPO_BASE}/rhel{major}/{ctx.cuda_arch}/cuda-rhel{major}.repo"
+    # Preparation, step 2 of rhel.html / rocky.html / oracle-linux.html: kernel-devel-matched on
+    # EL9+, kernel-devel-$(uname -r) on EL8.
     headers = (
         "dnf install -y kernel-devel-matched kernel-headers"
         if major >= 9
