@@ -22,15 +22,13 @@ from dataclasses import dataclass
 
 from dlenv.engine.host import EngineHost
 from dlenv.errors import DlenvError, UsageError
+from dlenv.host.parse.toolkit import CDI_GENERATE
 
 # NVIDIA's recommended limits for its framework containers: unlimited locked memory (pinned host
 # buffers for fast copies) and a 64 MiB stack. See the NGC "Running containers" guide
 # (`--ulimit memlock=-1 --ulimit stack=67108864`; NVIDIA Deep Learning Frameworks user guide,
 # https://docs.nvidia.com/deeplearning/frameworks/user-guide/index.html).
-# CDI_GENERATE: NVIDIA's CDI guide (container-toolkit/latest/cdi-support.html, as in
-# dlenv.host.rules.runtime).
 GPU_ULIMITS = ("--ulimit", "memlock=-1", "--ulimit", "stack=67108864")
-CDI_GENERATE = "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml"
 _DEVICE = re.compile(r"^(\d+|\d+:\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9A-Za-z/-]+)$")
 
 

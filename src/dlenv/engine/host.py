@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlenv.host.parse.engines import parse_docker_info, parse_podman_info
-from dlenv.host.parse.toolkit import CdiSpec, parse_cdi_spec
-
-# Kind: NVIDIA's CDI guide (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/
-# latest/cdi-support.html). Directories: the CDI spec
-# (https://github.com/cncf-tags/container-device-interface/blob/main/SPEC.md).
-CDI_KIND = "nvidia.com/gpu"
-CDI_DIRS = ("/etc/cdi", "/var/run/cdi")  # where the CDI libraries look (and nvidia-ctk writes)
+from dlenv.host.parse.toolkit import CDI_KIND, CdiSpec
+from dlenv.host.probe import cdi_specs
+from dlenv.host.reader import HostReader
 
 
 @dataclass(frozen=True)
@@ -68,20 +64,6 @@ def engine_host(program: str, info_json: str, cdi_specs: Iterable[CdiSpec] = ())
 
 
 def read_cdi_specs(root: Path = Path("/")) -> tuple[CdiSpec, ...]:
-    """Every CDI spec under the CDI directories (root: `/`, or a captured tree in tests)."""
-    specs = []
-    for directory in CDI_DIRS:
-        folder = root / directory.lstrip("/")
-        try:
-            names = sorted(p.name for p in folder.iterdir())
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith((".yaml", ".yml", ".json")):
-                try:
-                    text = (folder / name).read_text(encoding="utf-8")
-                except OSError as exc:
-                    specs.append(CdiSpec(f"{directory}/{name}", None, (), (), error=str(exc)))
-                    continue
-                specs.append(parse_cdi_spec(f"{directory}/{name}", text))
-    return tuple(specs)
+    """Every CDI spec under the CDI directories (root: `/`, or a captured tree in tests), read
+    through the one host reader, as `dlenv doctor` reads them."""
+    return cdi_specs(HostReader(root=root))

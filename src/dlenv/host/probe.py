@@ -27,6 +27,7 @@ from dlenv.host.parse.nvidia import (
     pci_from_sysfs,
 )
 from dlenv.host.parse.toolkit import (
+    CDI_DIRS,
     CdiSpec,
     ToolkitConfig,
     parse_cdi_spec,
@@ -39,10 +40,6 @@ from dlenv.host.snapshot import CommandRecord
 # One directory per PCI function, each with `vendor`, `device` and `class` files
 # (https://docs.kernel.org/PCI/sysfs-pci.html; Documentation/ABI/testing/sysfs-bus-pci).
 PCI_DEVICES = "/sys/bus/pci/devices"
-# The CDI spec directories, static then dynamic (CDI spec, "CDI JSON Specification":
-# https://github.com/cncf-tags/container-device-interface/blob/main/SPEC.md); the toolkit's own
-# default `spec-dirs` too (github.com/NVIDIA/nvidia-container-toolkit, internal/config/config.go).
-CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 # The toolkit reads /etc/ + "nvidia-container-runtime/config.toml" (`configDir`, `configFilePath`
 # in github.com/NVIDIA/nvidia-container-toolkit, internal/config/config.go).
 TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml"
@@ -110,7 +107,7 @@ def collect(reader: HostReader) -> Inventory:
         selinux=files.selinux,
         ctk_version=parse_ctk_version(out["ctk"].stdout) if out["ctk"] else None,
         toolkit_config=files.toolkit_config,
-        cdi_specs=_cdi_specs(reader),
+        cdi_specs=cdi_specs(reader),
         oci_hooks=tuple(p for p in OCI_HOOK_PATHS if reader.read_bytes(p) is not None),
         engines=engines,
         user=first_line(out["user"]),
@@ -200,14 +197,17 @@ def pci_gpus(reader: HostReader) -> tuple[PciDevice, ...]:
     return tuple(found)
 
 
-def _cdi_specs(reader: HostReader) -> tuple[CdiSpec, ...]:
+def cdi_specs(reader: HostReader) -> tuple[CdiSpec, ...]:
+    """Every CDI spec in the CDI directories, parsed; an unreadable one carries its error."""
     specs = []
     for directory in CDI_DIRS:
         for name in reader.listdir(directory) or []:
             if name.endswith((".yaml", ".yml", ".json")):
                 path = f"{directory}/{name}"
                 text = reader.read_text(path)
-                if text is not None:
+                if text is None:  # listed but unreadable: a problem the engine would hit too
+                    specs.append(CdiSpec(path, None, (), (), error="cannot be read"))
+                else:
                     specs.append(parse_cdi_spec(path, text))
     return tuple(specs)
 

@@ -9,6 +9,15 @@ from typing import Any
 
 import yaml
 
+# The device kind and the generate command of NVIDIA's "Support for Container Device Interface"
+# (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html).
+CDI_KIND = "nvidia.com/gpu"
+CDI_GENERATE = "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml"
+# The CDI spec directories, static then dynamic (CDI spec, "CDI JSON Specification":
+# https://github.com/cncf-tags/container-device-interface/blob/main/SPEC.md); the toolkit's own
+# default `spec-dirs` too (github.com/NVIDIA/nvidia-container-toolkit, internal/config/config.go).
+CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
+
 _CTK_VERSION = re.compile(r"version\s+v?([0-9]+\.[0-9]+\.[0-9]+\S*)", re.IGNORECASE)
 
 

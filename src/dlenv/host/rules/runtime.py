@@ -8,6 +8,7 @@ from dlenv.host.findings import Finding, Group, fail, ok, warn
 from dlenv.host.gpus import HostGpu
 from dlenv.host.inventory import EngineProbe, Inventory
 from dlenv.host.parse.kernel import match_known_errors
+from dlenv.host.parse.toolkit import CDI_GENERATE, CDI_KIND
 from dlenv.setup.sources import (
     DOCKER_GROUP_WARNING,
     DOCKER_POSTINSTALL_GUIDE,
@@ -15,10 +16,6 @@ from dlenv.setup.sources import (
 )
 
 T, E = Group.TOOLKIT, Group.ENGINES
-# The device kind and the generate command of NVIDIA's "Support for Container Device Interface"
-# (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html).
-CDI_KIND = "nvidia.com/gpu"
-CDI_GENERATE = "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml"
 
 
 def toolkit_findings(inv: Inventory, gpus: list[HostGpu]) -> list[Finding]:
