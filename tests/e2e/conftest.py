@@ -7,6 +7,7 @@ of a skip.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -149,3 +150,29 @@ def cli_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     yield make
     for cli, name in made:
         cli("down", "--name", name, check=False)
+
+
+def cpu_spec(
+    name: str,
+    engine: str,
+    *,
+    packages: list[str],
+    torch_packages: list[str] | None = None,
+    ports: tuple[int, int] | None = None,
+) -> str:
+    """A CPU-profile dlenv.toml on the test base image with its system Python: what every e2e
+    test builds here (no registry; PyTorch's index is unreachable, so torch only from stand-ins)."""
+    torch = (
+        f"enabled = true\npackages = {json.dumps(torch_packages)}"
+        if torch_packages
+        else "enabled = false"
+    )
+    text = (
+        f'name = "{name}"\nprofile = "cpu"\nengine = "{engine}"\n\n'
+        f'[image]\nbase = "{BASE_IMAGE}"\napt = []\n\n'
+        f'[python]\nversion = "system"\npackages = {json.dumps(packages)}\n\n'
+        f"[torch]\n{torch}\n"
+    )
+    if ports is not None:
+        text += f"\n[ssh]\nport = {ports[0]}\n\n[jupyter]\nport = {ports[1]}\n"
+    return text

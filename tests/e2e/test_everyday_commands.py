@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, SshClient
+from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec
 
 pytestmark = pytest.mark.e2e
 
@@ -25,29 +25,8 @@ PORTS = {"podman": (2413, 8413), "docker": (2414, 8414)}
 
 
 def spec_text(engine: str, name: str) -> str:
-    ssh_port, jupyter_port = PORTS[engine]
-    return f"""
-name = "{name}"
-profile = "cpu"
-engine = "{engine}"
-
-[image]
-base = "{BASE_IMAGE}"
-apt = []
-
-[python]
-version = "system"
-packages = ["jupyterlab", "numpy", "pandas"]
-
-[torch]
-enabled = false
-
-[ssh]
-port = {ssh_port}
-
-[jupyter]
-port = {jupyter_port}
-"""
+    packages = ["jupyterlab", "numpy", "pandas"]
+    return cpu_spec(name, engine, packages=packages, ports=PORTS[engine])
 
 
 @dataclass

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import BASE_IMAGE, Cli, require
+from tests.e2e.conftest import Cli, cpu_spec, require
 from tests.support.indexes import (
     LocalIndex,
     TestCa,
@@ -76,23 +76,7 @@ CASES = (
 
 
 def spec_text(name: str, engine: str) -> str:
-    return f"""
-name = "{name}"
-profile = "cpu"
-engine = "{engine}"
-
-[image]
-base = "{BASE_IMAGE}"
-apt = []
-
-[python]
-version = "system"
-packages = ["{MARKER}"]
-
-[torch]
-enabled = true
-packages = ["{PROBE}"]
-"""
+    return cpu_spec(name, engine, packages=[MARKER], torch_packages=[PROBE])
 
 
 @dataclass

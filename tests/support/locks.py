@@ -28,16 +28,7 @@ FIXTURE_INPUT = LockInput(
 
 def lock_from(given: LockInput, layers: tuple[LockedLayer, ...], python_target: str) -> Lock:
     """A lock of `given` as `dlenv lock` writes it, with the layers the test supplies."""
-    return Lock(
-        input_digest=given.digest,
-        python=given.python,
-        python_target=python_target,
-        base_image=given.base_image,
-        platforms=given.platforms,
-        extra_index_urls=given.extra_index_urls,
-        resolver="uv 0.13.9",
-        layers=layers,
-    )
+    return Lock.of(given, python_target, "uv 0.13.9", layers)
 
 
 def fixture_lock(given: LockInput = FIXTURE_INPUT) -> Lock:

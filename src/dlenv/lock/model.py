@@ -84,6 +84,22 @@ class Lock:
     resolver: str  # "uv 0.13.9"
     layers: tuple[LockedLayer, ...]
 
+    @classmethod
+    def of(
+        cls, given: LockInput, python_target: str, resolver: str, layers: tuple[LockedLayer, ...]
+    ) -> Lock:
+        """The lock of `given`: its digest and inputs, and what the resolve found."""
+        return cls(
+            input_digest=given.digest,
+            python=given.python,
+            python_target=python_target,
+            base_image=given.base_image,
+            platforms=given.platforms,
+            extra_index_urls=given.extra_index_urls,
+            resolver=resolver,
+            layers=layers,
+        )
+
     def layer(self, name: str) -> LockedLayer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
 

@@ -100,13 +100,6 @@ def resolve_lock(
         entries = parse_compiled(output.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Lock(
-        input_digest=given.digest,
-        python=given.python,
-        python_target=python_target,
-        base_image=given.base_image,
-        platforms=given.platforms,
-        extra_index_urls=given.extra_index_urls,
-        resolver=uv_version(runner, uv),
-        layers=group_into_layers(entries, given),
+    return Lock.of(
+        given, python_target, uv_version(runner, uv), group_into_layers(entries, given)
     )
