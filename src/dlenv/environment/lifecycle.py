@@ -131,7 +131,12 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    keys = key_files or [Path(p) for p in spec.ssh.authorized_keys] or default_public_keys()
+    home = project.ctx.environ.get("HOME")
+    keys = (
+        key_files
+        or [Path(p) for p in spec.ssh.authorized_keys]
+        or default_public_keys(Path(home) if home else None)
+    )
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
