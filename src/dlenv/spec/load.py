@@ -85,7 +85,7 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
 
 def _describe(error: Any, text: str) -> str:
     loc = tuple(error["loc"])
-    if error["type"] == "port_conflict":  # a whole-spec check that names its own key
+    if error["type"] == "keyed":  # a check across keys (spec.model) that names its own key
         loc = tuple(error["ctx"]["key"].split("."))
     path = _key_path(loc)
     where = _line_of(text, loc)

@@ -121,7 +121,10 @@ class ImageSpec(_Strict):
 def _check_requirements(value: list[str]) -> list[str]:
     for requirement in value:
         # PEP 508 parsing refuses anything that is not a requirement; the renderer also quotes
-        # each one, so nothing here can reach a shell as code.
+        # each one, so nothing here can reach a shell as code. packaging accepts surrounding
+        # whitespace, newlines included, and a newline would end the Containerfile's RUN line.
+        if not requirement.isprintable():
+            raise ValueError(f"{requirement!r} holds a line break or another control character")
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
@@ -196,6 +199,17 @@ class TorchSpec(_Strict):
     @classmethod
     def _requirements(cls, value: list[str]) -> list[str]:
         return _check_requirements(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TorchSpec:
+        if self.enabled and not self.packages:  # `uv pip install` with nothing to install
+            raise PydanticCustomError(
+                "keyed",
+                'expected at least one package, e.g. ["torch"]; to leave PyTorch out, '
+                "set torch.enabled = false",
+                {"key": "torch.packages"},
+            )
+        return self
 
 
 class SshSpec(_Strict):
@@ -284,7 +298,7 @@ class Spec(_Strict):
         if self.ssh.port == self.jupyter.port:
             # The key path travels in the context, so the message names jupyter.port and its line.
             raise PydanticCustomError(
-                "port_conflict",
+                "keyed",
                 "{port} is also ssh.port: SSH and Jupyter need two different host ports",
                 {"key": "jupyter.port", "port": self.jupyter.port},
             )

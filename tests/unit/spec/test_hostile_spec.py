@@ -152,3 +152,20 @@ def test_a_boolean_is_not_a_port(key: str) -> None:
 def test_workspace_paths_cannot_use_volume_syntax(value: str, why: str) -> None:
     (message,) = problems(f"[run]\nworkspace = {json.dumps(value)}\n")
     assert message.startswith("line 2: run.workspace:") and why in message
+
+
+def test_an_empty_torch_layer_is_refused() -> None:
+    # Found by the fuzz suite: `packages = []` rendered a RUN line with an empty last line.
+    (message,) = problems("[torch]\npackages = []\n")
+    assert message.startswith("line 2: torch.packages: expected at least one package")
+    assert parse_spec("[torch]\nenabled = false\npackages = []\n", "f") is not None
+
+
+@pytest.mark.parametrize("table", ["python", "torch"])
+def test_a_requirement_cannot_end_the_run_line(table: str) -> None:
+    # Found by the fuzz suite: packaging accepts "numpy\n", and the quoted newline split the
+    # Containerfile's RUN instruction.
+    key = "extra" if table == "python" else "packages"
+    (message,) = problems(f'[{table}]\n{key} = ["numpy\\n"]\n')
+    assert message.startswith(f"line 2: {table}.{key}: 'numpy\\n' holds a line break")
+    assert "line break or another control character" in message
