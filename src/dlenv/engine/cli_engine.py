@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dlenv.engine.argv import build_argv, run_argv
+from dlenv.engine.argv import build_argv, build_env, run_argv
 from dlenv.engine.base import BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
@@ -115,7 +115,7 @@ class CliEngine:
 
     def _build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
         argv = build_argv(self.kind.program, request, buildkit_progress=self.kind.buildkit)
-        env = (
+        env = build_env(request) | (
             {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
         )
         result = self.runner.stream(Command(argv, env), on_line)
