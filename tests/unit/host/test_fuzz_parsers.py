@@ -1,8 +1,8 @@
 """Property-based fuzzing of the host parsers that read outside input (Hypothesis).
 
 Each parser, given anything, returns a result or raises a DlenvError (UsageError for bundles):
-never another exception, never a hang (each example runs under a deadline), never a write outside
-its target. os-release has its own fuzz tests; dlenv.toml and dlenv.lock theirs.
+never another exception, never a write outside its target; the inputs that could hang a parser
+have their own tests. os-release has its own fuzz tests; dlenv.toml and dlenv.lock theirs.
 """
 
 from __future__ import annotations
