@@ -34,6 +34,14 @@ def ssh_answers(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+# The probe talks to the container's published port directly, never through a proxy: urlopen()
+# would honour http_proxy (urllib has no implicit bypass for 127.0.0.1 unless no_proxy says so)
+# and hand the token in the Authorization header to whoever runs the proxy. An empty
+# ProxyHandler disables every proxy, environment and system settings alike (urllib.request docs,
+# "ProxyHandler": "To disable autodetected proxy pass an empty dictionary").
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> int | None:
     """HTTP status of GET /api/status (200 with a good token, 403 without); None if no answer."""
     # http://HOST:PORT built by dlenv, never a user-supplied scheme.
@@ -41,7 +49,7 @@ def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> in
     if token:
         request.add_header("Authorization", f"token {token}")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http only, our URL)
+        with _DIRECT.open(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)

@@ -2,6 +2,11 @@
 
 Lives in the user's state directory (`dlenv.context.state_root_from`), never in an
 image. Secrets are created 0600 in a 0700 directory and written atomically.
+
+The directory is checked, not trusted: the state root, `envs` and each environment's directory
+are made 0700 level by level (parents too, not 0755), and must be real directories the user
+owns; secrets are read with O_NOFOLLOW and checked on the open file. A token that is a symlink,
+belongs to someone else or was readable by others is treated as leaked and replaced.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlenv.console import warn
 from dlenv.errors import DlenvError, UsageError
-from dlenv.files import write_atomic
+from dlenv.files import UnsafeFile, ensure_private_directory, read_private, write_atomic
 
 # Key type prefixes of sshd(8)'s AUTHORIZED_KEYS FILE FORMAT (ssh-ed25519, ssh-rsa,
 # ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, ...): https://man.openbsd.org/sshd.8
@@ -21,11 +27,12 @@ _PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
 @dataclass(frozen=True)
 class EnvState:
     directory: Path
+    root: Path | None = None  # the state root above `envs`; its levels are guarded too
 
     @classmethod
     def for_env(cls, state_root: Path, name: str) -> EnvState:
         """`state_root` comes from the AppContext (`DLENV_STATE_DIR` or the platform's)."""
-        return cls(state_root / "envs" / name)
+        return cls(state_root / "envs" / name, state_root)
 
     @property
     def token_file(self) -> Path:
@@ -44,20 +51,42 @@ class EnvState:
         return self.directory / "context"
 
     def ensure_directory(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.directory.chmod(0o700)
+        # Above the top level is the user's own (~/.local/state): made if missing, left as is.
+        top = self.root if self.root is not None else self.directory
+        top.parent.mkdir(parents=True, exist_ok=True)
+        parts = self.directory.relative_to(top).parts
+        levels = [top.joinpath(*parts[:n]) for n in range(len(parts) + 1)]
+        try:
+            for level in levels:
+                # The root may be a symlink the user set up (DLENV_STATE_DIR); below it, none.
+                ensure_private_directory(level, follow=level == self.root)
+        except UnsafeFile as exc:
+            raise DlenvError(
+                f"the state directory is not safe to keep secrets in: {exc}",
+                hint="It must be a directory you own, not a symbolic link; move it away "
+                "(or set DLENV_STATE_DIR) and run again.",
+            ) from None
 
     def jupyter_token(self) -> str:
-        """The environment's token: made once, then reused so bookmarked URLs keep working."""
+        """The environment's token: made once, then reused so bookmarked URLs keep working,
+        unless the old one may have leaked (then a new one, and a warning)."""
         self.ensure_directory()
-        if not self.token_file.exists():
-            write_atomic(self.token_file, secrets.token_urlsafe(32) + "\n", mode=0o600)
-        return self.token_file.read_text(encoding="utf-8").strip()
+        try:
+            token = (read_private(self.token_file) or "").strip()
+        except UnsafeFile as exc:
+            warn(f"made a new Jupyter token: the old one may have leaked ({exc})")
+            token = ""
+        if not token:
+            token = secrets.token_urlsafe(32)
+            write_atomic(self.token_file, token + "\n", mode=0o600)  # replaces a symlink itself
+        return token
 
     def read_token(self) -> str | None:
+        """The token, or None when there is none or it is not private (`jupyter_token` renews
+        it at the next start)."""
         try:
-            return self.token_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+            return (read_private(self.token_file) or "").strip() or None
+        except (UnsafeFile, OSError):
             return None
 
     def write_authorized_keys(self, key_files: list[Path]) -> Path:

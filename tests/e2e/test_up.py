@@ -301,3 +301,108 @@ def test_shell_runs_as_the_user_with_the_venv(running: Running) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dev", "/opt/venv/bin/python"]
+
+
+# Least privilege (issue 11): what only a real engine, sshd and Jupyter can show ---------------
+# Capability numbers from linux/capability.h: the set dlenv.engine.argv.RUN_CAPABILITIES names.
+_CAPS = {"CHOWN": 0, "DAC_READ_SEARCH": 2, "FOWNER": 3, "KILL": 5, "SETGID": 6, "SETUID": 7,
+         "NET_BIND_SERVICE": 10, "SYS_CHROOT": 18, "AUDIT_WRITE": 29}  # fmt: skip
+
+
+def test_sessions_have_no_new_privs_and_only_the_kept_capabilities(running: Running) -> None:
+    done = running.ssh.run(running.ssh_port, "grep -E '^(NoNewPrivs|CapBnd):' /proc/self/status")
+    assert done.returncode == 0, done.stderr
+    status = dict(line.split(":\t") for line in done.stdout.splitlines())
+    assert status["NoNewPrivs"].strip() == "1"
+    assert int(status["CapBnd"], 16) == sum(1 << n for n in _CAPS.values())
+
+
+def test_jupyter_runs_with_no_new_privs(running: Running) -> None:
+    # -o: the oldest match is the server, not this session's shell (whose command names it).
+    pid = "$(pgrep -o -u \"$(id -u)\" -f 'jupyter-lab --config')"
+    done = running.ssh.run(running.ssh_port, f"grep NoNewPrivs /proc/{pid}/status")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["NoNewPrivs:", "1"]
+
+
+def test_a_pty_session_works_with_the_reduced_capabilities(running: Running) -> None:
+    # sshd hands the pty to the user (chown + chmod): CHOWN and FOWNER are what that needs.
+    done = running.ssh.run(running.ssh_port, "tty", "dev", "-tt")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("/dev/pts/")
+
+
+def test_sshd_effective_config_forwards_only_local_tcp(running: Running) -> None:
+    effective = running.engine_cmd("exec", "--user", "0", running.name, "/usr/sbin/sshd", "-T")
+    for line in ("allowtcpforwarding local", "allowagentforwarding no",
+                 "allowstreamlocalforwarding no", "x11forwarding no"):  # fmt: skip
+        assert line in effective.splitlines()
+
+
+def test_local_forwarding_works_and_remote_forwarding_is_refused(running: Running) -> None:
+    # -W is a direct-tcpip channel, as an IDE's port forward: allowed by "local".
+    request = "GET /api/status HTTP/1.0\r\nHost: x\r\n\r\n"
+    forwarded = subprocess.run(
+        [*running.ssh.argv(running.ssh_port, "dev", "-W", "127.0.0.1:8888")],
+        input=request, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert forwarded.stdout.startswith("HTTP/1.1 403"), forwarded.stderr
+    remote = running.ssh.run(
+        running.ssh_port, "true", "dev", "-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:22"
+    )
+    assert remote.returncode == 255
+    assert "remote port forwarding failed" in remote.stderr.lower()
+
+
+@pytest.mark.parametrize(
+    "option", ["Ciphers=aes128-cbc", "KexAlgorithms=ecdh-sha2-nistp256", "MACs=hmac-sha1"]
+)
+def test_weak_algorithms_are_refused(running: Running, option: str) -> None:
+    done = running.ssh.run(running.ssh_port, "true", "dev", "-o", option)
+    assert done.returncode == 255
+    assert "no matching" in done.stderr
+
+
+def test_jupyter_allows_no_password_change(running: Running) -> None:
+    done = running.ssh.run(
+        running.ssh_port,
+        "jupyter lab --config=/etc/dlenv/jupyter_server_config.py --show-config 2>&1"
+        " | grep -c 'allow_password_change = False'",
+    )
+    assert done.stdout.strip() == "1", done.stderr
+
+
+def test_the_readiness_probe_never_sends_the_token_to_http_proxy(
+    running: Running, tmp_path: Path
+) -> None:
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(f"{self.requestline}\n{self.headers}")
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    saved = dict(running.cli.env)
+    try:
+        running.cli.env.update(http_proxy=url, HTTP_PROXY=url)
+        for name in ("no_proxy", "NO_PROXY"):
+            running.cli.env.pop(name, None)
+        running.cli("restart")  # waits for Jupyter's authenticated API through the probe
+    finally:
+        running.cli.env.clear()
+        running.cli.env.update(saved)
+        proxy.shutdown()
+        proxy.server_close()
+    assert not any(running.token in request for request in seen)
+    assert not any("/api/status" in request for request in seen)

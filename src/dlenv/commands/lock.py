@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from dlenv.commands.options import env_options
-from dlenv.console import info, out, success
+from dlenv.console import info, out, success, warn
 from dlenv.context import AppContext
 from dlenv.engine.detect import open_engine
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
-from dlenv.errors import DlenvError
-from dlenv.lock import lock_input, read_lock, stale_reasons, write_lock
+from dlenv.errors import DlenvError, UsageError
+from dlenv.lock import Lock, lock_input, read_lock, stale_reasons, write_lock
 from dlenv.lock.locate import lock_path
 from dlenv.lock.resolver import probe_system_python, resolve_lock
 
@@ -40,8 +42,8 @@ def lock_command(
     env = resolve_here(effective, ctx)  # the same resolve `up` and `build` check the lock with
     path = lock_path(source, ctx.cwd)
     wanted = lock_input(env)
-    previous = read_lock(path)
     if check:
+        previous = read_lock(path)  # a lock that does not read is an error here (exit 2)
         if previous is None:
             raise LockCheckFailed(f"{path} does not exist", hint="Run `dlenv lock` to create it.")
         reasons = stale_reasons(previous, wanted)
@@ -53,6 +55,7 @@ def lock_command(
             )
         success(f"{path} is up to date ({previous.package_count} packages)")
         return
+    previous = _previous_lock(path)
     runner = ctx.runner
     if env.spec.python.version == "system":
         program = open_engine(options.engine, effective.engine, runner)[0].name
@@ -75,3 +78,13 @@ def lock_command(
         info(f"  {layer.name}: {len(layer.packages)} packages")
     success(f"wrote {path} ({lock.package_count} packages, {lock.resolver})")
     out.print(str(path))
+
+
+def _previous_lock(path: Path) -> Lock | None:
+    """The lock whose versions to keep. One that does not read (damaged, edited, an older
+    format) is replaced, never trusted: its pins would become uv's preferences."""
+    try:
+        return read_lock(path)
+    except UsageError as exc:
+        warn(f"{exc.message}; resolving afresh, without its versions")
+        return None

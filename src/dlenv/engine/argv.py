@@ -10,6 +10,25 @@ from dlenv.engine.caps import CA_SECRET_ID
 # "Predefined ARGs": https://docs.docker.com/reference/dockerfile/#predefined-args).
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
 
+# What the container may do after start. The entrypoint starts as root: it chowns the token copy
+# to the user (CHOWN), reads the token file the host user mounted 0600 (DAC_READ_SEARCH, in
+# rootful engines and under podman's keep-id alike), runs sshd, and signals its children on
+# stop (KILL: Jupyter and sessions run as the user). sshd binds port 22 (NET_BIND_SERVICE),
+# chroots its pre-auth child into /run/sshd and drops to the user (SYS_CHROOT, SETUID, SETGID:
+# privilege separation, sshd(8)), hands a session's pty to the user and sets its mode
+# (CHOWN, FOWNER), and writes login records through PAM (AUDIT_WRITE). Everything else in the
+# engines' default set (MKNOD, NET_RAW, SETFCAP, SETPCAP, FSETID, DAC_OVERRIDE) goes:
+# capabilities(7). `no-new-privileges` keeps a setuid binary from giving any of them back.
+RUN_CAPABILITIES = (
+    "AUDIT_WRITE", "CHOWN", "DAC_READ_SEARCH", "FOWNER", "KILL", "NET_BIND_SERVICE",
+    "SETGID", "SETUID", "SYS_CHROOT",
+)  # fmt: skip
+HARDENING_FLAGS = (
+    "--security-opt=no-new-privileges",
+    "--cap-drop=ALL",
+    *(f"--cap-add={cap}" for cap in RUN_CAPABILITIES),
+)
+
 
 def build_argv(
     program: str, request: BuildRequest, *, buildkit_progress: bool = False
@@ -26,8 +45,12 @@ def build_argv(
         argv.append("--progress=plain")
     for key, value in sorted(request.labels.items()):
         argv += ["--label", f"{key}={value}"]
-    for key, value in sorted(request.build_args.items()):
-        argv += ["--build-arg", f"{key}={value}"]
+    # By name only: the engine reads each value from its environment (build_env), so a proxy
+    # password never shows in `ps` (Docker's `docker build --build-arg`: "If you specify the
+    # build argument without a value, the value is taken from the local environment"; buildah
+    # reads it the same way).
+    for key in sorted(request.build_args):
+        argv += ["--build-arg", key]
     if request.ca_bundle is not None:
         argv += ["--secret", f"id={CA_SECRET_ID},src={request.ca_bundle}"]
     if program == "docker":
@@ -39,6 +62,11 @@ def build_argv(
         argv.append("--no-cache")
     argv.append(str(request.context))
     return tuple(argv)
+
+
+def build_env(request: BuildRequest) -> dict[str, str]:
+    """The build arguments' values, for the engine's environment rather than its argv."""
+    return dict(request.build_args)
 
 
 def run_argv(program: str, config: RunConfig) -> tuple[str, ...]:
@@ -55,6 +83,7 @@ def run_argv(program: str, config: RunConfig) -> tuple[str, ...]:
         argv += ["--label", f"{key}={value}"]
     for key, value in sorted(config.env.items()):
         argv += ["--env", f"{key}={value}"]
+    argv += HARDENING_FLAGS
     argv += list(config.gpu_flags)
     argv += list(config.extra_flags)
     argv.append(config.image)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dlenv.engine.argv import build_argv, run_argv
+from dlenv.engine.argv import build_argv, build_env, run_argv
 from dlenv.engine.base import BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
@@ -37,6 +37,15 @@ def parse_build_step(line: str) -> BuildStep | None:
         if match:
             return BuildStep(int(match[1]), int(match[2]), " ".join(match[3].split()))
     return None
+
+
+def _mapping(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _labels(value: object) -> dict[str, str]:
+    """Labels are strings; an engine's JSON of another shape carries none dlenv could read."""
+    return {k: v for k, v in _mapping(value).items() if isinstance(v, str)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,17 @@ class CliEngine:
             )
         return result
 
+    def _json(self, result: Result, what: str) -> object:
+        """The JSON an engine printed; output that is not JSON is the engine's failure."""
+        try:
+            return json.loads(result.stdout.strip() or "null")
+        # ValueError covers JSONDecodeError and an integer too long to convert.
+        except (ValueError, RecursionError):
+            raise EngineError(
+                f"{self.name} {what} printed something that is not JSON",
+                details=result.stdout.strip()[-3000:] or None,
+            ) from None
+
     # Images -------------------------------------------------------------------------------
     def image_exists(self, ref: str) -> bool:
         return self._run("image", "inspect", "--format", "{{.Id}}", ref, check=False).ok
@@ -93,8 +113,7 @@ class CliEngine:
         )
         if not result.ok:
             return {}
-        labels = json.loads(result.stdout.strip() or "null")
-        return dict(labels or {})
+        return _labels(self._json(result, "image inspect"))
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
         if request.ca_bundle is not None and not self.caps.secret_mounts:
@@ -115,7 +134,7 @@ class CliEngine:
 
     def _build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
         argv = build_argv(self.kind.program, request, buildkit_progress=self.kind.buildkit)
-        env = (
+        env = build_env(request) | (
             {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
         )
         result = self.runner.stream(Command(argv, env), on_line)
@@ -128,9 +147,7 @@ class CliEngine:
     def images(self, repository: str) -> list[str]:
         """The tags of one repository ("localhost/dlenv/NAME"), as full references."""
         result = self._run("images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
-        return sorted(
-            ref for ref in result.stdout.split() if ref.rsplit(":", 1)[0] == repository
-        )
+        return sorted(ref for ref in result.stdout.split() if ref.rsplit(":", 1)[0] == repository)
 
     def remove_image(self, ref: str) -> None:
         self._run("image", "rm", ref, check=False)
@@ -149,18 +166,25 @@ class CliEngine:
         result = self._run("container", "inspect", "--format", "{{json .}}", name, check=False)
         if not result.ok:
             return None
-        data = json.loads(result.stdout)
+        data = self._json(result, "container inspect")
         if isinstance(
             data, list
         ):  # podman returns a list for `--format {{json .}}` on some versions
+            if not data:
+                return None
             data = data[0]
-        state = data.get("State", {})
-        config = data.get("Config", {})
+        if not isinstance(data, dict):
+            raise EngineError(
+                f"{self.name} container inspect printed no container for {name}",
+                details=result.stdout.strip()[-3000:] or None,
+            )
+        state = _mapping(data.get("State"))
+        config = _mapping(data.get("Config"))
         return ContainerInfo(
             name=name,
             state=str(state.get("Status", "unknown")).lower(),
             image=str(config.get("Image", "")),
-            labels=dict(config.get("Labels") or {}),
+            labels=_labels(config.get("Labels")),
         )
 
     def managed_containers(self) -> list[str]:
@@ -230,4 +254,3 @@ class CliEngine:
             "--format", "{{.Name}}",
         )  # fmt: skip
         return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
-

@@ -11,17 +11,39 @@ cache key (Docker's Dockerfile reference, "Predefined ARGs"). Integrity does not
 plain-HTTP hop: index pages carry each file's sha256, which uv and pip check.
 
 Only trusted hosts (the chosen indexes', and those their verified answers link to) are
-upgraded to HTTPS; other plain-HTTP requests (apt's mirror) pass
-through unchanged, since `http_proxy` applies to every RUN step. GET and HEAD only, loopback
-only, and the server lives only inside a `with` block around the build.
+upgraded to HTTPS. The build runs with `--network host` and `http_proxy` applies to every RUN
+step, so the relay must not become a door to whatever the host can reach. Two locks:
+
+- **Per-build credentials.** Every request must carry `Proxy-Authorization: Basic` with the user
+  `dlenv` and a random secret made for this build (`secrets.token_urlsafe`); anything else gets
+  407. The build learns them from `http_proxy=http://dlenv:SECRET@127.0.0.1:PORT`, a predefined
+  build argument, so they stay out of the image history and the cache key, and the engine reads
+  them from its environment, not its argv (dlenv.engine.argv). apt (`http_proxy`, "the format
+  http://[[user][:pass]@]host[:port]/", apt.conf(5)), pip (requests takes proxy auth from the
+  URL's userinfo) and uv (reqwest does the same) send it on every request. Another local user
+  or process, which could otherwise borrow the host's network, CA and upstream proxy through
+  127.0.0.1 for the length of a build, has no secret. The secret is never forwarded upstream.
+- **Pass-through only for apt.** Plain HTTP to an untrusted host is what apt needs: the base
+  image's mirror (sources.list) cannot be known before the build, and behind a proxy apt has no
+  other way out than this relay. So pass-through is kept, but only for the Debian repository
+  layout that apt asks for (a `/dists/` or `/pool/` path segment; "Debian Repository Format",
+  https://wiki.debian.org/DebianRepository/Format); any other request to an untrusted host gets
+  403. Refusing pass-through entirely would break apt on every proxied host; an allow-list of
+  mirror host names would break every custom or national mirror.
+
+GET and HEAD only, loopback only, and the server lives only inside a `with` block around the
+build.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hmac
 import http.client
 import http.server
 import re
+import secrets
 import shutil
 import socket
 import ssl
@@ -45,6 +67,10 @@ _HOP_BY_HOP = {
     "proxy-authenticate", "proxy-connection",
 }
 _HTTPS_HOST = re.compile(rb"https://([A-Za-z0-9.-]+(?::[0-9]+)?)")
+# The two top-level trees of a Debian/Ubuntu archive: indexes under dists/, packages under pool/.
+_APT_PATH = re.compile(r"/(?:dists|pool)/")
+# The user name in the relay's proxy URL; the password is the per-build secret.
+PROXY_USER = "dlenv"
 
 
 class TrustedHosts:
@@ -76,10 +102,12 @@ class TrustedHosts:
 class Relay:
     port: int
     hosts: TrustedHosts
+    secret: str  # per build; the proxy password the build must send (Proxy-Authorization)
 
     @property
     def proxy_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """The build's `http_proxy`: credentials in the userinfo, which apt, pip and uv send."""
+        return f"http://{PROXY_USER}:{self.secret}@127.0.0.1:{self.port}"
 
     def build_args(self) -> dict[str, str]:
         """Proxy settings for the build: predefined arguments, so not in history or cache."""
@@ -171,10 +199,21 @@ class _Upstream:
             connection.close()
 
 
+def proxy_authorization(secret: str) -> str:
+    """The `Proxy-Authorization` value a client sends for the relay's proxy URL (RFC 7617)."""
+    return "Basic " + base64.b64encode(f"{PROXY_USER}:{secret}".encode()).decode("ascii")
+
+
+def passes_through(target: urllib.parse.SplitResult) -> bool:
+    """Whether a plain-HTTP request to an untrusted host may pass: apt's repository paths only."""
+    return bool(_APT_PATH.search(target.path))
+
+
 def _handler(
-    hosts: TrustedHosts, context: ssl.SSLContext
+    hosts: TrustedHosts, context: ssl.SSLContext, secret: str
 ) -> type[http.server.BaseHTTPRequestHandler]:
     upstream = _Upstream(context)
+    expected = proxy_authorization(secret).encode("ascii")
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -185,14 +224,29 @@ def _handler(
         def do_HEAD(self) -> None:  # uv asks HEAD first to learn whether ranges are served
             self._relay("HEAD")
 
+        def _authorized(self) -> bool:
+            given = self.headers.get("Proxy-Authorization", "").encode("utf-8", "replace")
+            return hmac.compare_digest(given, expected)  # constant time: the secret stays one
+
         def _relay(self, method: str) -> None:
+            if not self._authorized():
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="dlenv relay"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             target = urllib.parse.urlsplit(self.path)
             if target.scheme != "http" or not target.hostname:
                 self.send_error(400, "dlenv relay: expected an absolute http:// URL")
                 return
-            # Index hosts are upgraded to verified HTTPS; anything else (apt's Debian mirror)
-            # passes through as the plain HTTP it asked for, as any forward proxy would.
+            # Index hosts are upgraded to verified HTTPS; apt's repository paths on any other
+            # host pass through as the plain HTTP they asked for; nothing else goes anywhere.
             scheme = "https" if target.hostname in hosts else "http"
+            if scheme == "http" and not passes_through(target):
+                self.send_error(
+                    403, f"dlenv relay: {target.hostname} is no package index of this build"
+                )
+                return
             try:
                 response, release = upstream.request(
                     method, scheme, target, self._forwarded_headers()
@@ -262,13 +316,16 @@ def serve_relay(ca_bundle: Path, hosts: Iterable[str]) -> Iterator[Relay]:
     """Serve the relay on 127.0.0.1 (a free port) until the block ends; `hosts` are the hosts
     of the indexes the resolver chose (dlenv.engine.relay_urls.url_hosts)."""
     allowed = TrustedHosts(hosts)
+    secret = secrets.token_urlsafe(32)  # URL-safe: goes into the proxy URL's userinfo as is
     context = ssl.create_default_context(cafile=str(ca_bundle))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(allowed, context))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), _handler(allowed, context, secret)
+    )
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="dlenv-relay", daemon=True)
     thread.start()
     try:
-        yield Relay(_port(server.socket), allowed)
+        yield Relay(_port(server.socket), allowed, secret)
     finally:
         server.shutdown()
         server.server_close()

@@ -15,10 +15,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from dlenv.errors import UsageError
+
 # os-release(5): the file is read at /etc first, then the vendor copy under /usr/lib.
 OS_RELEASE_PATHS = ("etc/os-release", "usr/lib/os-release")
 
 _KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+
+# The values `dlenv setup` writes into a root script (repository names, apt suites, SUSE module
+# versions), as strict full-match patterns: os-release(5) allows any text, and a support bundle
+# or `--root` tree can hold anything. Real values fit easily: codenames are lower-case words
+# (jammy, bookworm, kali-rolling; os-release(5): "lower-case string ... [a-z0-9._-]", minus `.`
+# and `_`, which no distro uses), VERSION_ID is dotted digits (22.04, 9.5, 2023, 20240101).
+CODENAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,31}")
+VERSION_ID_PATTERN = re.compile(r"[0-9][0-9.]{0,15}")
 
 
 class Family(StrEnum):
@@ -155,6 +165,28 @@ def detect_family(os_release: OsRelease) -> Distro | None:
         if family is not None:
             return Distro(os_release, family, f"ID_LIKE={like}")
     return None
+
+
+def check_setup_values(os_release: OsRelease) -> OsRelease:
+    """Refuse (exit 2) an os-release whose codename or VERSION_ID would reach a setup script
+    and does not fit its strict pattern. Distros of no known family are left to the planner,
+    which refuses them without rendering anything (Arch Linux's VERSION_ID is a template)."""
+    if detect_family(os_release) is None:
+        return os_release
+    checks = (
+        ("VERSION_CODENAME", os_release.version_codename, CODENAME_PATTERN, "jammy"),
+        ("UBUNTU_CODENAME", os_release.ubuntu_codename, CODENAME_PATTERN, "jammy"),
+        ("VERSION_ID", os_release.version_id, VERSION_ID_PATTERN, "22.04"),
+    )
+    for key, value, pattern, example in checks:
+        if value is not None and pattern.fullmatch(value) is None:
+            raise UsageError(
+                f"os-release {key}={value!r} is not a value dlenv puts in a setup script "
+                f"(expected the form {pattern.pattern}, like {example})",
+                hint="check the host's /etc/os-release (or the tree or bundle given to --root); "
+                "it may have been tampered with",
+            )
+    return os_release
 
 
 def read_os_release(root: Path = Path("/")) -> OsRelease | None:

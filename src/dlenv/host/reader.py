@@ -12,7 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dlenv.errors import DlenvError
 from dlenv.host.manifest import CommandEntry, bad, inside, load_manifest
@@ -42,18 +42,38 @@ class HostReader:
         listings: dict[str, list[str] | None] | None = None,
     ) -> None:
         self.root = root
+        self._real_root = root.resolve()
         self.runner: Runner = runner or SubprocessRunner()
         self._disk_usage = disk_usage or _statvfs
         self._listings = listings  # replay: recorded listings win over the tree
         self.snapshot = HostSnapshot()
         self._lock = threading.Lock()
 
-    def _host_path(self, path: str) -> Path:
-        return self.root / path.lstrip("/")
+    def _host_path(self, path: str) -> Path | None:
+        """`path` under the root; None (read as absent) where it would lead out of the root.
+
+        A replayed manifest's listings name the files probes read next (a PCI slot, a CDI spec),
+        and `doctor --collect` copies every file read into the new bundle: a `..` there, or a
+        symlink in an unpacked bundle or captured tree, must not reach this host's own files.
+        """
+        relative = path.lstrip("/")
+        if "\0" in relative or ".." in PurePosixPath(relative).parts:
+            return None
+        joined = self.root / relative
+        if self._real_root == Path("/"):  # this host: everything is inside
+            return joined
+        try:
+            real = joined.resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            return None
+        return joined if real.is_relative_to(self._real_root) else None
 
     def read_bytes(self, path: str) -> bytes | None:
+        host = self._host_path(path)
         try:
-            with self._host_path(path).open("rb") as handle:
+            if host is None:
+                raise FileNotFoundError(path)
+            with host.open("rb") as handle:
                 data: bytes | None = handle.read(MAX_FILE_BYTES)
         except OSError:
             data = None
@@ -69,8 +89,9 @@ class HostReader:
         if self._listings is not None and path in self._listings:
             names = self._listings[path]
         else:
+            host = self._host_path(path)
             try:
-                names = sorted(p.name for p in self._host_path(path).iterdir())
+                names = None if host is None else sorted(p.name for p in host.iterdir())
             except OSError:
                 names = None
         with self._lock:
@@ -78,7 +99,8 @@ class HostReader:
         return names
 
     def disk(self, path: str) -> DiskUsage | None:
-        usage = self._disk_usage(self._host_path(path))
+        # Sizes only, never contents: the plain join is enough (a replay looks the path up).
+        usage = self._disk_usage(self.root / path.lstrip("/"))
         with self._lock:
             self.snapshot.disk[path] = usage
         return usage
@@ -108,7 +130,7 @@ class HostReader:
 def _statvfs(path: Path) -> DiskUsage | None:
     try:
         stat = os.statvfs(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in a path an engine reported
         return None
     return DiskUsage(total=stat.f_blocks * stat.f_frsize, free=stat.f_bavail * stat.f_frsize)
 

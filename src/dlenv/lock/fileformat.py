@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from dlenv.errors import UsageError
+from dlenv.errors import DlenvError, UsageError
 from dlenv.lock.model import FORMAT_VERSION, Lock, LockedLayer, LockedPackage
+from dlenv.lock.validate import REGENERATE_HINT, LockFieldError
+from dlenv.lock.where import KeyPath, key_path, line_of
 
 _HEADER = (
     "# dlenv.lock: exact versions and hashes of every Python package, grouped by image layer,\n"
     "# from one resolve of the whole spec. Written by `dlenv lock`; do not edit by hand.\n"
-    "# `dlenv lock --check` says whether it still matches the spec.\n"
+    "# `dlenv lock --check` says whether it still matches the spec; content-digest covers it all.\n"
 )
 
 
@@ -34,6 +38,7 @@ def dumps(lock: Lock) -> str:
         _HEADER,
         f"version = {FORMAT_VERSION}",
         f"input-digest = {_s(lock.input_digest)}",
+        f"content-digest = {_s(lock.content_digest)}",
         f"python = {_s(lock.python)}",
         f"python-target = {_s(lock.python_target)}",
         f"base-image = {_s(lock.base_image)}",
@@ -58,25 +63,37 @@ def dumps(lock: Lock) -> str:
 
 
 def loads(text: str, source: str = "dlenv.lock") -> Lock:
+    """The lock in `text`, every value checked; a UsageError (exit 2) naming the key otherwise."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(source, f"not valid TOML ({exc})") from None
-    if data.get("version") != FORMAT_VERSION:
-        raise _bad(source, f"format version {data.get('version')!r}, expected {FORMAT_VERSION}")
+    except (RecursionError, ValueError):  # deep nesting; an integer of thousands of digits
+        raise _bad(source, "not valid TOML (nested too deeply or a number too long)") from None
+    return lock_from_data(data, source, text)
+
+
+def lock_from_data(data: dict[str, Any], source: str = "dlenv.lock", text: str = "") -> Lock:
+    """The lock in a parsed dlenv.lock (`text`, when given, only serves to name lines)."""
+    version = data.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        shown = repr(version) if type(version) is int and abs(version) < 10**6 else _kind(version)
+        raise _bad(source, f"format version {shown}, expected {FORMAT_VERSION}")
     try:
-        return Lock(
-            input_digest=_str(data, "input-digest"),
-            python=_str(data, "python"),
-            python_target=_str(data, "python-target"),
-            base_image=_str(data, "base-image"),
-            platforms=_strs(data, "platforms"),
-            extra_index_urls=_strs(data, "extra-index-urls"),
-            resolver=_str(data, "resolver"),
-            layers=tuple(_layer(item) for item in data.get("layers", [])),
+        lock = _lock(data)
+        stored = _str(data, (), "content-digest")
+    except _Bad as exc:
+        line = line_of(text, exc.path)
+        where = key_path(exc.path) + (f" (line {line})" if line else "")
+        raise _bad(source, f"{where}: {exc.problem}") from None
+    if stored != lock.content_digest:
+        line = line_of(text, ("content-digest",))
+        raise UsageError(
+            f"{source} was edited by hand: its content does not match its content-digest"
+            + (f" (line {line})" if line else ""),
+            hint=REGENERATE_HINT,
         )
-    except (KeyError, TypeError) as exc:
-        raise _bad(source, f"missing or malformed field {exc.args[0]!r}") from None
+    return lock
 
 
 def read_lock(path: Path) -> Lock | None:
@@ -84,6 +101,10 @@ def read_lock(path: Path) -> Lock | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise _bad(str(path), "not UTF-8 text") from None
+    except OSError as exc:
+        raise DlenvError(f"{path} cannot be read: {exc.strerror or exc}") from None
     return loads(text, str(path))
 
 
@@ -93,38 +114,131 @@ def write_lock(path: Path, lock: Lock) -> None:
     tmp.replace(path)
 
 
-def _layer(item: dict[str, Any]) -> LockedLayer:
-    return LockedLayer(
-        name=_str(item, "name"),
-        requirements=_strs(item, "requirements"),
-        packages=tuple(
-            LockedPackage(
-                name=_str(p, "name"),
-                version=_str(p, "version"),
-                marker=str(p.get("marker", "")),
-                hashes=_strs(p, "hashes"),
-            )
-            for p in item.get("packages", [])
+class _Bad(Exception):
+    """A value at `path` is missing, of the wrong type, or breaks its rule."""
+
+    def __init__(self, path: KeyPath, problem: str):
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+
+_TOP_KEYS = frozenset(
+    {"version", "input-digest", "content-digest", "python", "python-target", "base-image"}
+    | {"platforms", "extra-index-urls", "resolver", "layers"}
+)
+_LAYER_KEYS = frozenset({"name", "requirements", "packages"})
+_PACKAGE_KEYS = frozenset({"name", "version", "marker", "hashes"})
+
+
+def _lock(data: dict[str, Any]) -> Lock:
+    _known(data, (), _TOP_KEYS)
+    layers = tuple(
+        _layer(item, ("layers", i)) for i, item in enumerate(_tables(data, (), "layers"))
+    )
+    return _make(
+        (),
+        lambda: Lock(
+            input_digest=_str(data, (), "input-digest"),
+            python=_str(data, (), "python"),
+            python_target=_str(data, (), "python-target"),
+            base_image=_str(data, (), "base-image"),
+            platforms=_strs(data, (), "platforms"),
+            extra_index_urls=_strs(data, (), "extra-index-urls"),
+            resolver=_str(data, (), "resolver"),
+            layers=layers,
         ),
     )
 
 
-def _str(data: dict[str, Any], key: str) -> str:
-    value = data[key]
+def _layer(item: dict[str, Any], path: KeyPath) -> LockedLayer:
+    _known(item, path, _LAYER_KEYS)
+    packages = tuple(
+        _package(p, (*path, "packages", i))
+        for i, p in enumerate(_tables(item, path, "packages"))
+    )
+    return _make(
+        path,
+        lambda: LockedLayer(
+            name=_str(item, path, "name"),
+            requirements=_strs(item, path, "requirements"),
+            packages=packages,
+        ),
+    )
+
+
+def _package(item: dict[str, Any], path: KeyPath) -> LockedPackage:
+    _known(item, path, _PACKAGE_KEYS)
+    return _make(
+        path,
+        lambda: LockedPackage(
+            name=_str(item, path, "name"),
+            version=_str(item, path, "version"),
+            marker=_str(item, path, "marker") if "marker" in item else "",
+            hashes=_strs(item, path, "hashes"),
+        ),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _make(path: KeyPath, build: Callable[[], _T]) -> _T:
+    """Build a model object; a value it refuses is reported at its key path in the file."""
+    try:
+        return build()
+    except LockFieldError as exc:
+        key = re.fullmatch(r"(.+?)(?:\[(\d+)\])?", exc.key)
+        assert key is not None  # the pattern matches any non-empty key
+        index = (int(key[2]),) if key[2] is not None else ()
+        raise _Bad((*path, key[1], *index), exc.problem) from None
+
+
+def _known(table: dict[str, Any], path: KeyPath, keys: frozenset[str]) -> None:
+    # Every key is one dlenv writes: nothing unchecked rides along in the file.
+    for key in sorted(table):
+        if key not in keys:
+            raise _Bad((*path, key), f"unknown key (expected one of {', '.join(sorted(keys))})")
+
+
+def _get(table: dict[str, Any], path: KeyPath, key: str) -> Any:
+    if key not in table:
+        raise _Bad((*path, key), "missing")
+    return table[key]
+
+
+def _str(table: dict[str, Any], path: KeyPath, key: str) -> str:
+    value = _get(table, path, key)
     if not isinstance(value, str):
-        raise TypeError(key)
+        raise _Bad((*path, key), f"expected a string, found {_kind(value)}")
     return value
 
 
-def _strs(data: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = data[key]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError(key)
+def _strs(table: dict[str, Any], path: KeyPath, key: str) -> tuple[str, ...]:
+    value = _get(table, path, key)
+    if not isinstance(value, list):
+        raise _Bad((*path, key), f"expected an array of strings, found {_kind(value)}")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _Bad((*path, key, i), f"expected a string, found {_kind(item)}")
     return tuple(value)
 
 
+def _tables(table: dict[str, Any], path: KeyPath, key: str) -> list[dict[str, Any]]:
+    value = table.get(key, [])  # a lock, or a layer, may have none
+    if not isinstance(value, list):
+        raise _Bad((*path, key), f"expected an array of tables, found {_kind(value)}")
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _Bad((*path, key, i), f"expected a table, found {_kind(item)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    kinds |= {list: "an array", dict: "a table", type(None): "nothing"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _bad(source: str, problem: str) -> UsageError:
-    return UsageError(
-        f"{source} is not a dlenv lock file: {problem}",
-        hint="Regenerate it with `dlenv lock` (or delete it to build without a lock).",
-    )
+    return UsageError(f"{source} is not a dlenv lock file: {problem}", hint=REGENERATE_HINT)

@@ -5,14 +5,17 @@ The input is derived from the ResolvedEnv alone, so staleness is a pure comparis
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 
+from dlenv.lock import validate
 from dlenv.resolve import ResolvedEnv
 
 LOCK_FILENAME = "dlenv.lock"
-FORMAT_VERSION = 1
+# 2: content-digest, and every value checked on reading (issue 11).
+FORMAT_VERSION = 2
 # Images dlenv builds run on these; the resolve is universal, so the pins hold for both.
 # OCI platform names (os/architecture, GOARCH values): github.com/opencontainers/image-spec,
 # image-index.md.
@@ -58,6 +61,13 @@ class LockedPackage:
     marker: str  # PEP 508 marker ("" when it applies everywhere); uv evaluates it at install
     hashes: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # Every LockedPackage is checked, however made: nothing unchecked reaches a render.
+        validate.check_package_name(self.name)
+        validate.check_version(self.version)
+        validate.check_marker(self.marker)
+        validate.check_hashes(self.hashes)
+
     def requirement_line(self) -> str:
         """The line in a pip/uv requirements file, hashes included."""
         head = f"{self.name}=={self.version}"
@@ -72,6 +82,11 @@ class LockedLayer:
     requirements: tuple[str, ...]  # the input, kept for the staleness diff
     packages: tuple[LockedPackage, ...]  # sorted by name, then marker
 
+    def __post_init__(self) -> None:
+        validate.check_layer_name(self.name)
+        for i, requirement in enumerate(self.requirements):
+            validate.check_requirement(requirement, f"requirements[{i}]")
+
 
 @dataclass(frozen=True)
 class Lock:
@@ -83,6 +98,30 @@ class Lock:
     extra_index_urls: tuple[str, ...]
     resolver: str  # "uv 0.13.9"
     layers: tuple[LockedLayer, ...]
+
+    def __post_init__(self) -> None:
+        validate.check_digest(self.input_digest, "input-digest")
+        validate.check_python(self.python)
+        validate.check_python_target(self.python_target)
+        validate.check_image(self.base_image)
+        validate.check_platforms(self.platforms, PLATFORMS)
+        for i, url in enumerate(self.extra_index_urls):
+            validate.check_index_url(url, f"extra-index-urls[{i}]")
+        validate.check_unique(self.extra_index_urls, "extra-index-urls", "index")
+        validate.check_resolver(self.resolver)
+        validate.check_unique((layer.name for layer in self.layers), "layers", "layer")
+        # One pin per package and marker: a second one would be a second, unreviewed install.
+        pins = (f"{p.name} ; {p.marker}" for layer in self.layers for p in layer.packages)
+        validate.check_unique(pins, "layers", "package")
+
+    @property
+    def content_digest(self) -> str:
+        """sha256 of everything the lock holds, inputs and pins: dlenv.lock records it, so an
+        edit by hand (a changed pin or hash) is noticed on reading. Not a signature: whoever
+        can edit the file can recompute it; the checks of each value and the comparison with
+        the spec (stale.py) are what defend against a hostile lock."""
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     @classmethod
     def of(

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
 from dlenv.engine.relay_urls import relayed_url
+from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
 from dlenv.resolve import PackageLayer, ResolvedEnv
@@ -137,6 +138,7 @@ def render_context(given: RenderInput) -> BuildContext:
         "gid": given.gid,
         "user": user,
         "uv_version": spec.python.uv,
+        "uv_hashes": uv_wheel_hashes(spec.python.uv),
         "python": spec.python.version,
         "secret_mount": secret_mount,
         "uv_mounts": uv_cache + secret_mount,

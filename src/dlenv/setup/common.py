@@ -48,9 +48,9 @@ def mok_enroll(ctx: Context, key: str) -> list[Step]:
             "that signs the locally built NVIDIA module",
             check=(
                 "! mokutil --sb-state 2>/dev/null | grep -q 'SecureBoot enabled'"
-                f" || mokutil --test-key {key} 2>&1 | grep -q 'already enrolled'"
+                f" || mokutil --test-key {shlex.quote(key)} 2>&1 | grep -q 'already enrolled'"
             ),
-            commands=(f"mokutil --import {key}",),
+            commands=(f"mokutil --import {shlex.quote(key)}",),
             after=After.REBOOT,
             interactive=True,
             hint="mokutil asks for a one-time password; at the next boot choose 'Enroll MOK' "
@@ -140,7 +140,7 @@ def docker_group(ctx: Context) -> list[Step]:
     if login is None:
         return []
     user = shlex.quote(login)
-    group = src.DOCKER_GROUP
+    group = shlex.quote(src.DOCKER_GROUP)
     return [
         Step(
             id="engine.docker-group",
@@ -173,8 +173,8 @@ def _podman_cdi() -> list[Step]:
             component=Component.RUNTIME,
             reason="the legacy NVIDIA OCI hook injects GPUs into every container and conflicts "
             "with CDI",
-            check=f"test ! -e {src.OCI_HOOK}",
-            commands=(backup(src.OCI_HOOK), f"rm -f {src.OCI_HOOK}"),
+            check=f"test ! -e {shlex.quote(src.OCI_HOOK)}",
+            commands=(backup(src.OCI_HOOK), f"rm -f {shlex.quote(src.OCI_HOOK)}"),
         ),
         Step(
             id="runtime.cdi",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlenv.errors import UsageError
-from dlenv.host.os_release import OS_RELEASE_PATHS, OsRelease
+from dlenv.host.os_release import OS_RELEASE_PATHS, OsRelease, check_setup_values
 from dlenv.host.probe import first_line, pci_gpus, read_os, secure_boot
 from dlenv.host.reader import HostReader, ReplayRunner, replay_reader
 from dlenv.host.snapshot import MANIFEST, extract_bundle
@@ -25,6 +25,12 @@ from dlenv.host.snapshot import MANIFEST, extract_bundle
 FIRST_TURING_DEVICE_ID = 0x1E00
 # A tree does not say its architecture; x86_64 is the common case and `--arch` overrides.
 DEFAULT_ARCH = "x86_64"
+# The architectures a plan is made for, as `uname -m` names them: those NVIDIA builds the driver,
+# toolkit and CUDA repositories for (sources.CUDA_REPO_ARCH). The arch reaches repository URLs in
+# a root script, so it comes from this fixed set and nowhere else; Debian's names are accepted
+# for `--arch`.
+ARCHES = ("x86_64", "aarch64")
+ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,25 @@ class HostState:
 
 
 def host_state(reader: HostReader, arch: str | None = None) -> HostState:
+    """The host facts a plan needs; values that reach the script are checked here (exit 2)."""
+    os_release = read_os(reader)
     return HostState(
-        os_release=read_os(reader),
-        arch=arch or first_line(reader.run("uname", "-m")) or DEFAULT_ARCH,
+        os_release=check_setup_values(os_release) if os_release else None,
+        arch=check_arch(arch or first_line(reader.run("uname", "-m")) or DEFAULT_ARCH),
         gpu_device_ids=tuple(int(gpu.device, 16) for gpu in pci_gpus(reader)),
         secure_boot=secure_boot(reader),
     )
+
+
+def check_arch(arch: str) -> str:
+    """`arch` as one of ARCHES, or a UsageError (exit 2)."""
+    name = ARCH_ALIASES.get(arch, arch)
+    if name not in ARCHES:
+        raise UsageError(
+            f"architecture {arch!r} is not one dlenv setup plans for",
+            hint=f"supported: {', '.join(ARCHES)}; pass --arch to plan for another host",
+        )
+    return name
 
 
 def read_host_state(root: Path, arch: str | None = None) -> HostState:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dlenv.errors import DlenvError
-from dlenv.host.os_release import Distro, detect_family
+from dlenv.host.os_release import Distro, check_setup_values, detect_family
 from dlenv.knowledge.drivers import branch
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context, SetupOptions
 from dlenv.setup.families import REGISTRY
-from dlenv.setup.host_state import HostState
+from dlenv.setup.host_state import HostState, check_arch
 from dlenv.setup.plan import Component, Engine, Plan, Step, Target
 
 MANUAL_STEPS = (
@@ -25,6 +25,9 @@ class UnsupportedHost(DlenvError):
 
 
 def build_plan(host: HostState, options: SetupOptions) -> Plan:
+    # host_state() checked these where it read them; a HostState made elsewhere is checked too,
+    # since every value here may reach a root script.
+    check_arch(host.arch)
     distro = _distro(host)
     ctx = Context(distro, host, options)
     family = REGISTRY[distro.family]
@@ -69,7 +72,7 @@ def _distro(host: HostState) -> Distro:
             hint="with --root, point at a directory holding the host's etc/os-release; "
             f"otherwise {MANUAL_STEPS}",
         )
-    distro = detect_family(host.os_release)
+    distro = detect_family(check_setup_values(host.os_release))
     if distro is None:
         like = " ".join(host.os_release.id_like) or "none"
         raise UnsupportedHost(

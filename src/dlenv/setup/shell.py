@@ -71,3 +71,44 @@ def apt_install(*packages: str) -> str:
 
 
 APT_UPDATE = "apt-get update"
+
+
+# Downloads go to a directory made by `mktemp -d` (0700, owned by whoever runs the step), never to
+# a fixed name in /tmp that another local user could create first. Commands that use it refer to
+# it as "$tmp"; `local` keeps the name to the step's function.
+TMP = '"$tmp"'
+MAKE_TMP = ("local tmp", 'tmp="$(mktemp -d)"')
+REMOVE_TMP = f"rm -rf {TMP}"
+
+
+def fail(message: str) -> str:
+    """Stop the step (and so the script) with a message on stderr."""
+    return f"{{ echo {shlex.quote('dlenv: ' + message)} >&2; exit 1; }}"
+
+
+def primary_fingerprints(key_file: str) -> str:
+    """The fingerprint of each primary key in an OpenPGP key file, one a line, with no keyring
+    touched (`gpg --show-keys`; the `fpr` record right after each `pub` one, field 10, per
+    gnupg's doc/DETAILS). `key_file` is bash text, already quoted."""
+    return (
+        f"gpg --homedir {TMP} --batch --show-keys --with-colons {key_file} 2>/dev/null"
+        ' | awk -F: \'$1 == "pub" {p = 1} $1 == "fpr" && p {print $10; p = 0}\''
+    )
+
+
+def require_fingerprint(key_file: str, fingerprint: str, what: str) -> str:
+    """Abort unless `key_file` holds exactly one primary key, the pinned one: a file with an
+    extra key would make apt trust that one too."""
+    return f'test "$({primary_fingerprints(key_file)})" = {shlex.quote(fingerprint)} || ' + fail(
+        f"{what}: the downloaded key is not {fingerprint}; not trusting it"
+    )
+
+
+def verified_key(url: str, fingerprint: str, what: str) -> tuple[str, ...]:
+    """Download a repository key into a private directory as "$tmp/key" and check it; the
+    caller installs it from there and ends with REMOVE_TMP."""
+    return (
+        *MAKE_TMP,
+        f"curl -fsSL -o {TMP}/key {shlex.quote(url)}",
+        require_fingerprint(f"{TMP}/key", fingerprint, what),
+    )

@@ -28,6 +28,21 @@ CUDA_REPO_BASE = "https://developer.download.nvidia.com/compute/cuda/repos"
 # `<arch>` of the per-distro pages' repository URLs).
 CUDA_REPO_ARCH = {"x86_64": "x86_64", "aarch64": "sbsa"}
 CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
+CUDA_KEYRING_PACKAGE = "cuda-keyring"
+# What the .deb installs and apt then trusts for the repository (its Signed-By keyring).
+CUDA_ARCHIVE_KEYRING = "usr/share/keyrings/cuda-archive-keyring.gpg"
+# The key that signs NVIDIA's deb-based CUDA repositories, checked inside cuda-keyring before the
+# package is installed. NVIDIA's driver installation guide, "GPG Keys Used to Sign the Packages"
+# (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/
+# gpg-keys-used-to-sign-the-packages.html): "deb based distributions: 3bf863cc"; apt names it
+# A4B469963BF863CC (NO_PUBKEY in https://github.com/NVIDIA/nvidia-container-toolkit/issues/258);
+# the full fingerprint, ending in those digits, as pinned by public provisioning code that
+# fetches `<repo>/3bf863cc.pub` (found with code search: a Chef `apt_keyring ... finger`, a
+# Puppet `apt::source` key id, several shell installers).
+# NVIDIA publishes no checksum for cuda-keyring_1.1-1_all.deb, and the file differs per
+# distribution and architecture (its sources list names the repository), so the package is
+# verified by this key, not by a sha256 pinned here.
+CUDA_REPO_KEY_FINGERPRINT = "EB693B3035CD5710E231E123A4B469963BF863CC"
 
 OPEN_DRIVER_PACKAGE = "nvidia-open"
 PROPRIETARY_DRIVER_PACKAGE = "cuda-drivers"
@@ -76,6 +91,13 @@ EPEL_RELEASE_RPM = "https://dl.fedoraproject.org/pub/epel/epel-release-latest-{m
 # --- NVIDIA Container Toolkit ------------------------------------------------------------------
 
 TOOLKIT_GPG_KEY = "https://nvidia.github.io/libnvidia-container/gpgkey"
+# The primary key in TOOLKIT_GPG_KEY ("NVIDIA CORPORATION (Open Source Projects)
+# <cudatools@nvidia.com>"), as `gpg` shows that file in NVIDIA's own trackers:
+# https://github.com/NVIDIA/libnvidia-container/issues/280 and
+# https://github.com/NVIDIA/nvidia-container-toolkit/issues/1460 (`pub rsa4096 2017-09-28
+# C95B321B61E88C1809C4F759DDCAE044F796ECB0`); apt reports the repository's signatures as
+# NO_PUBKEY DDCAE044F796ECB0 without it (nvidia-container-toolkit issue #1478).
+TOOLKIT_KEY_FINGERPRINT = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
 TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
 TOOLKIT_APT_LIST_URL = (
     "https://nvidia.github.io/libnvidia-container/stable/deb/nvidia-container-toolkit.list"
@@ -149,6 +171,11 @@ DOCKER_CONFLICTS_EL = (
     "runc",
 )
 DOCKER_APT_KEY = "/etc/apt/keyrings/docker.asc"
+# Docker's apt repository key (download.docker.com/linux/{ubuntu,debian}/gpg): the install
+# pages said "Verify that you now have the key with the fingerprint 9DC8 5822 9FC7 DD38 854A E2D8
+# 8D81 803C 0EBF CD88" (https://docs.docker.com/engine/install/debian/; docker/docs
+# engine/install/debian.md, as in https://github.com/docker/docs/pull/11990).
+DOCKER_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 DOCKER_APT_LIST = "/etc/apt/sources.list.d/docker.list"
 DOCKER_RPM_REPO = "/etc/yum.repos.d/docker-ce.repo"
 # Docker CE has no openSUSE/SLES (x86_64) or Amazon Linux packages; those distros ship their own

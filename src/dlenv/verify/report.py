@@ -50,7 +50,9 @@ def parse_report(stdout: str, stderr: str = "", returncode: int = 0) -> VerifyRe
             CheckResult(str(c["name"]), str(c["status"]), str(c["detail"])) for c in data["checks"]
         )
         return VerifyReport(str(data["profile"]), str(data["python"]), checks, data)
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    # ValueError covers JSONDecodeError and an integer too long to convert; RecursionError, JSON
+    # nested too deeply: whatever the container printed, the report did not come.
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         output = (stderr.strip() or stdout.strip())[-2000:]
         raise DlenvError(
             f"the verification script did not run (exit {returncode}): {error}",

@@ -41,6 +41,7 @@ def test_status_reads_the_running_container_labels(
     token_dir = ctx.state_root / "envs" / "demo"
     token_dir.mkdir(parents=True)
     (token_dir / "jupyter_token").write_text("t0ken\n")
+    (token_dir / "jupyter_token").chmod(0o600)  # as dlenv writes it: a looser one is not used
     assert run(["status", "--name", "demo", "--json"], ctx) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["state"] == "running"

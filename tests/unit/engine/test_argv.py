@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dlenv.engine.argv import build_argv, run_argv
 from dlenv.engine.base import BuildRequest, Mount, RunConfig
-from dlenv.engine.cli_engine import parse_build_step
+from dlenv.engine.caps import BuilderCaps
+from dlenv.engine.cli_engine import CliEngine, EngineKind, parse_build_step
 from dlenv.engine.detect import choose_engine
 from dlenv.errors import DlenvError, UsageError
+from dlenv.process import Command, Result
 
 CONFIG = RunConfig(
     name="vision",
@@ -39,9 +42,26 @@ def test_run_argv_golden() -> None:
         "--tmpfs", "/run/dlenv:rw,size=1m,mode=0700",
         "--shm-size", "8g",
         "--label", "dev.dlenv.managed=true", "--label", "dev.dlenv.name=vision",
+        "--security-opt=no-new-privileges", "--cap-drop=ALL",
+        "--cap-add=AUDIT_WRITE", "--cap-add=CHOWN", "--cap-add=DAC_READ_SEARCH",
+        "--cap-add=FOWNER", "--cap-add=KILL", "--cap-add=NET_BIND_SERVICE",
+        "--cap-add=SETGID", "--cap-add=SETUID", "--cap-add=SYS_CHROOT",
         "--device", "nvidia.com/gpu=all",
         "localhost/dlenv/vision:0123456789ab",
     )  # fmt: skip
+
+
+def test_containers_drop_every_capability_sshd_does_not_need_and_gain_none() -> None:
+    argv = run_argv("docker", CONFIG)
+    # no-new-privileges: a setuid binary in the image cannot gain what was dropped.
+    assert "--security-opt=no-new-privileges" in argv
+    # Dropping ALL comes before the few adds (order matters to neither engine, but to readers).
+    assert argv.index("--cap-drop=ALL") < argv.index("--cap-add=SYS_CHROOT")
+    added = {a.removeprefix("--cap-add=") for a in argv if a.startswith("--cap-add=")}
+    # The default set's dangerous members stay dropped.
+    assert not added & {"SYS_ADMIN", "NET_RAW", "MKNOD", "SETFCAP", "SETPCAP", "DAC_OVERRIDE"}
+    # What sshd's privilege separation cannot run without.
+    assert {"SYS_CHROOT", "SETUID", "SETGID"} <= added
 
 
 def test_build_argv_passes_ca_as_secret_and_proxies_as_build_args() -> None:
@@ -55,12 +75,38 @@ def test_build_argv_passes_ca_as_secret_and_proxies_as_build_args() -> None:
     assert build_argv("podman", request) == (
         "podman", "build", "--tag", "localhost/dlenv/x:1", "--file", "/ctx/Containerfile",
         "--label", "dev.dlenv.context-digest=abc",
-        "--build-arg", "https_proxy=http://proxy:3128",
+        "--build-arg", "https_proxy",
         "--secret", "id=dlenv-ca,src=/etc/ssl/certs/ca-certificates.crt",
         "/ctx",
     )  # fmt: skip
     assert "--progress=plain" in build_argv("docker", request, buildkit_progress=True)
     assert build_argv("docker", BuildRequest(Path("/c"), "t", no_cache=True))[-2] == "--no-cache"
+
+
+class _Recording:
+    """A Runner that records what it was asked to stream and succeeds."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+
+    def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
+        self.commands.append(command)
+        return Result(command, 0, "", "")
+
+
+@pytest.mark.parametrize("program", ["podman", "docker"])
+def test_proxy_values_reach_the_engine_by_environment_never_by_argv(program: str) -> None:
+    # `ps` shows every process's argv to every user: a proxy password must not be in it.
+    secret = "http://alice:s3cret@proxy.corp:3128"
+    runner = _Recording()
+    engine = CliEngine(EngineKind(program, BuilderCaps()), runner)  # type: ignore[arg-type]
+    args = {"https_proxy": secret, "HTTPS_PROXY": secret, "no_proxy": ""}
+    engine.build(BuildRequest(Path("/ctx"), "t", build_args=args), lambda _: None)
+    (command,) = runner.commands
+    assert not any("s3cret" in a or "proxy.corp" in a for a in command.argv)
+    for key in args:
+        assert command.argv[command.argv.index(key) - 1] == "--build-arg"
+        assert command.env[key] == args[key]  # the engine takes each value from here
 
 
 # Lines as the builders print them (captured from podman 4.3 / buildah 1.28 on Debian 12,

@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 
 from dlenv.engine.argv import build_argv
 from dlenv.engine.base import BuildRequest
-from dlenv.engine.relay import Relay, TrustedHosts, serve_relay
+from dlenv.engine.relay import Relay, TrustedHosts, passes_through, serve_relay
 from dlenv.engine.relay_urls import python_download_base, relayed_url, url_hosts
 
 WHEEL = b"PK\x03\x04 pretend wheel bytes " * 1000
@@ -61,18 +62,37 @@ def test_uv_python_mirror_is_the_part_before_release_and_file() -> None:
 
 
 def test_build_args_are_predefined_proxy_arguments_and_the_ca_is_not_among_them() -> None:
-    relay = Relay(41479, TrustedHosts(["index.test"]))
+    relay = Relay(41479, TrustedHosts(["index.test"]), "per-build-secret")
     args = relay.build_args()
-    assert args["http_proxy"] == args["HTTP_PROXY"] == "http://127.0.0.1:41479"
+    expected = "http://dlenv:per-build-secret@127.0.0.1:41479"
+    assert args["http_proxy"] == args["HTTP_PROXY"] == expected
     request = BuildRequest(Path("/ctx"), "localhost/dlenv/x:1", build_args=args, network="host")
     argv = build_argv("docker", request)
     assert "--secret" not in argv and not any("ca-certificates" in a for a in argv)
+    assert not any("per-build-secret" in a for a in argv)  # by environment, not argv
     assert argv[-4:] == ("--force-rm", "--network", "host", "/ctx")
 
 
+def test_only_apt_repository_paths_pass_through_to_untrusted_hosts() -> None:
+    def split(url: str) -> urllib.parse.SplitResult:
+        return urllib.parse.urlsplit(url)
+
+    assert passes_through(split("http://deb.debian.org/debian/dists/bookworm/InRelease"))
+    assert passes_through(split("http://archive.ubuntu.com/ubuntu/pool/main/t/tmux/t.deb"))
+    assert passes_through(split("http://mirror.corp/debian/dists/x/by-hash/SHA256/ab"))
+    assert not passes_through(split("http://169.254.169.254/latest/meta-data/iam/"))
+    assert not passes_through(split("http://intranet.corp/admin?next=/dists/"))
+    assert not passes_through(split("http://evil.test/distsx/pool"))
+
+
 # A live relay ---------------------------------------------------------------------------------
+# Every header any _Index was sent, to prove what the relay forwards and what it keeps.
+SEEN_HEADERS: list[dict[str, str]] = []
+
+
 class _Index(http.server.BaseHTTPRequestHandler):
-    """A tiny index: a simple page linking a file by absolute https URL, the file, a redirect."""
+    """A tiny index: a simple page linking a file by absolute https URL, the file, a redirect;
+    and an apt repository's package file."""
 
     def do_GET(self) -> None:
         self._answer(body=True)
@@ -81,7 +101,10 @@ class _Index(http.server.BaseHTTPRequestHandler):
         self._answer(body=False)
 
     def _answer(self, *, body: bool) -> None:
+        SEEN_HEADERS.append(dict(self.headers.items()))
         port = self.server.server_address[1]
+        if self.path == "/debian/pool/main/d/demo_1.0_all.deb":
+            self.path = "/files/demo-1.0-py3-none-any.whl"  # the same bytes serve as a package
         if self.path == "/simple/Demo":
             self.send_response(301)
             self.send_header("Location", f"https://localhost:{port}/simple/demo/")
@@ -201,15 +224,60 @@ def test_an_upstream_the_ca_bundle_does_not_trust_is_refused(
     assert b"CERTIFICATE_VERIFY_FAILED" in body or b"certificate verify failed" in body
 
 
-def test_other_plain_http_passes_through_unchanged(
+def test_apt_requests_pass_through_unchanged(
     certificate: tuple[Path, Path], plain_index: int
 ) -> None:
     # apt's mirror is plain http:// and sees the same http_proxy; it must keep working.
     with serve_relay(certificate[0], ["localhost"]) as relay:
         status, _, data = _through(
-            relay, f"http://127.0.0.1:{plain_index}/files/demo-1.0-py3-none-any.whl"
+            relay, f"http://127.0.0.1:{plain_index}/debian/pool/main/d/demo_1.0_all.deb"
         )
     assert (status, data) == (200, WHEEL)
+
+
+def test_other_plain_http_to_an_untrusted_host_is_refused(
+    certificate: tuple[Path, Path], plain_index: int
+) -> None:
+    # Not an open proxy: a build (or anything else) cannot fetch arbitrary URLs through it.
+    SEEN_HEADERS.clear()
+    with serve_relay(certificate[0], ["localhost"]) as relay:
+        status, _, body = _through(
+            relay, f"http://127.0.0.1:{plain_index}/files/demo-1.0-py3-none-any.whl"
+        )
+    assert status == 403 and b"no package index of this build" in body
+    assert SEEN_HEADERS == []  # refused before any upstream request
+
+
+@pytest.mark.parametrize("credentials", [None, "dlenv:wrong", "other:{secret}"])
+def test_requests_without_this_builds_credentials_are_refused(
+    certificate: tuple[Path, Path], https_index: int, credentials: str | None
+) -> None:
+    # Another local user or process can reach 127.0.0.1 too; without the secret, nothing.
+    SEEN_HEADERS.clear()
+    with serve_relay(certificate[0], ["localhost"]) as relay:
+        proxy = f"http://127.0.0.1:{relay.port}"
+        if credentials is not None:
+            proxy = f"http://{credentials.format(secret=relay.secret)}@127.0.0.1:{relay.port}"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(f"http://localhost:{https_index}/simple/demo/", timeout=10)
+    assert refused.value.code == 407
+    assert refused.value.headers["Proxy-Authenticate"] == 'Basic realm="dlenv relay"'
+    assert SEEN_HEADERS == []
+
+
+def test_each_build_gets_its_own_secret_and_it_never_goes_upstream(
+    certificate: tuple[Path, Path], https_index: int
+) -> None:
+    SEEN_HEADERS.clear()
+    with serve_relay(certificate[0], ["localhost"]) as first, serve_relay(
+        certificate[0], ["localhost"]
+    ) as second:
+        assert first.secret != second.secret and len(first.secret) >= 40
+        assert _through(first, f"http://localhost:{https_index}/simple/demo/")[0] == 200
+    assert SEEN_HEADERS and all(
+        "proxy-authorization" not in {k.lower() for k in headers} for headers in SEEN_HEADERS
+    )
 
 
 def test_connect_is_refused(certificate: tuple[Path, Path]) -> None:
@@ -217,6 +285,8 @@ def test_connect_is_refused(certificate: tuple[Path, Path]) -> None:
 
     with serve_relay(certificate[0], []) as relay:
         connection = http.client.HTTPConnection("127.0.0.1", relay.port, timeout=5)
-        connection.request("CONNECT", "index.test:443")
+        connection.request(
+            "CONNECT", "index.test:443", headers={"Proxy-Authorization": "Basic x"}
+        )
         assert connection.getresponse().status == 405
         connection.close()

@@ -42,7 +42,11 @@ def test_a_lock_written_for_this_host_is_current_for_up_and_for_lock_check(
     assert wanted.extra_index_urls  # the host's CUDA picks a PyTorch index: not the default's
     # The packages stand in for uv's answer (one captured pin); the input is what matters here.
     pin = fixture_lock().layers[0].packages[:1]
-    layers = tuple(LockedLayer(i.name, i.requirements, pin) for i in wanted.layers)
+    # In the first layer only: a lock pins each package once.
+    layers = tuple(
+        LockedLayer(i.name, i.requirements, pin if n == 0 else ())
+        for n, i in enumerate(wanted.layers)
+    )
     write_lock(tmp_path / "dlenv.lock", lock_from(wanted, layers, "3.12"))
 
     assert run(["lock", "--check"], ctx) == 0

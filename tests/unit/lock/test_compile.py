@@ -15,6 +15,8 @@ from dlenv.lock.compile import (
 from dlenv.lock.model import LockedPackage
 from tests.support.locks import COMPILED, FIXTURE_INPUT, fixture_lock
 
+HASH = "sha256:" + "a" * 64  # a lock's pins always carry hashes (dlenv.lock.validate)
+
 
 def names(layer_name: str) -> list[str]:
     layer = fixture_lock().layer(layer_name)
@@ -50,7 +52,7 @@ def test_a_package_goes_to_the_earliest_layer_that_needs_it() -> None:
 
 def test_dependencies_propagate_through_chains_and_cycles() -> None:
     def entry(name: str, layers: tuple[str, ...], parents: tuple[str, ...]) -> CompiledEntry:
-        return CompiledEntry(LockedPackage(name, "1", "", ()), layers, parents)
+        return CompiledEntry(LockedPackage(name, "1", "", (HASH,)), layers, parents)
 
     entries = [
         entry("app", ("extra",), ()),
@@ -63,7 +65,7 @@ def test_dependencies_propagate_through_chains_and_cycles() -> None:
 
 
 def test_output_naming_an_unknown_layer_is_an_error() -> None:
-    entries = [CompiledEntry(LockedPackage("x", "1", "", ()), ("nope",), ())]
+    entries = [CompiledEntry(LockedPackage("x", "1", "", (HASH,)), ("nope",), ())]
     with pytest.raises(DlenvError, match="unknown layers: nope"):
         assign_layers(entries, ["core"])
 
@@ -78,5 +80,5 @@ def test_compile_argv_is_one_universal_resolve_with_hashes() -> None:
 
 
 def test_previous_pins_become_uv_preferences() -> None:
-    packages = [LockedPackage("numpy", "2.4.6", "python_full_version < '3.12'", ("sha256:a",))]
+    packages = [LockedPackage("numpy", "2.4.6", "python_full_version < '3.12'", (HASH,))]
     assert preferences_text(packages) == "numpy==2.4.6 ; python_full_version < '3.12'\n"

@@ -40,8 +40,10 @@ def test_write_then_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     ("text", "problem"),
     [
         ("version = [", "not valid TOML"),
-        ("version = 9", "format version 9, expected 1"),
-        ('version = 1\ninput-digest = "x"', "missing or malformed field 'python'"),
+        ("version = 9", "format version 9, expected 2"),
+        ("version = 1", "format version 1, expected 2"),  # no content-digest: regenerate
+        ('version = "2"', "format version a string, expected 2"),
+        ('version = 2\ninput-digest = "x"', "python: missing"),
     ],
 )
 def test_damaged_files_say_what_and_how_to_fix(text: str, problem: str) -> None:
@@ -52,7 +54,12 @@ def test_damaged_files_say_what_and_how_to_fix(text: str, problem: str) -> None:
     assert "dlenv lock" in (caught.value.hint or "")
 
 
-def test_a_field_of_the_wrong_type_is_refused() -> None:
+def test_a_field_of_the_wrong_type_is_refused_with_its_key_path_and_line() -> None:
     text = dumps(fixture_lock()).replace('version = "1.3.3"', "version = 1.3", 1)
-    with pytest.raises(UsageError, match="malformed field 'version'"):
+    line = text.splitlines().index("version = 1.3") + 1
+    with pytest.raises(UsageError) as caught:
         loads(text)
+    assert caught.value.message == (
+        f"dlenv.lock is not a dlenv lock file: layers[0].packages[0].version (line {line}): "
+        "expected a string, found a number"
+    )

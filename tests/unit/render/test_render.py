@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dlenv.engine.caps import BuilderCaps
+from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.render import RenderInput, render_context
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
@@ -101,6 +102,75 @@ def test_sshd_is_key_only_and_user_only() -> None:
         "AuthenticationMethods publickey",
     ):
         assert line in sshd.splitlines()
+
+
+def test_sshd_forwards_only_local_tcp_and_speaks_only_modern_algorithms() -> None:
+    lines = render_case("default-gpu").files["sshd_config"].splitlines()
+    for line in (
+        "AllowTcpForwarding local",  # IDEs forward ports with -L; -R would open listeners
+        "AllowAgentForwarding no",
+        "AllowStreamLocalForwarding no",
+        "X11Forwarding no",
+    ):
+        assert line in lines
+    chosen = {
+        key: line.split()[1].split(",")
+        for line in lines
+        for key in ("KexAlgorithms", "Ciphers", "MACs")
+        if line.startswith(key + " ")
+    }
+    assert set(chosen) == {"KexAlgorithms", "Ciphers", "MACs"}
+    everything = [name for names in chosen.values() for name in names]
+    # No SHA-1, NIST curves, CBC or encrypt-and-MAC.
+    assert not [n for n in everything if "sha1" in n or "nistp" in n or "cbc" in n]
+    assert all(mac.endswith("-etm@openssh.com") for mac in chosen["MACs"])
+    # Every name must be known to OpenSSH, or sshd refuses to start: ask the local one
+    # (Debian 12's 9.2 in CI; the e2e tests start sshd on the real base image).
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        pytest.skip("no OpenSSH client to ask which algorithms it knows")
+    for key, query in (("KexAlgorithms", "kex"), ("Ciphers", "cipher"), ("MACs", "mac")):
+        known = subprocess.run([ssh, "-Q", query], capture_output=True, text=True, check=True)
+        assert set(chosen[key]) <= set(known.stdout.split()), key
+
+
+def test_jupyter_allows_no_password_to_be_set() -> None:
+    config = render_case("default-gpu").files["jupyter_server_config.py"]
+    assert "c.PasswordIdentityProvider.allow_password_change = False" in config.splitlines()
+
+
+def test_jupyter_runs_without_a_way_to_new_privileges() -> None:
+    entrypoint = render_case("default-gpu").files["entrypoint.sh"]
+    start = entrypoint[entrypoint.index("setpriv") :].split("&")[0]
+    assert "--no-new-privs" in start and "jupyter lab" in start
+    # The token copy is written while /run/dlenv is still root's (no CAP_DAC_OVERRIDE needed).
+    order = [entrypoint.index(s) for s in ("-o root -g root /run/dlenv", "jupyter_token /run",
+                                           'chown "$user:$user" /run/dlenv')]
+    assert order == sorted(order)
+
+
+@pytest.mark.parametrize("case", ["default-gpu", "cpu-torch-legacy-relay"])
+def test_uv_is_installed_with_required_hashes_of_the_pinned_version(case: str) -> None:
+    containerfile = render_case(case).files["Containerfile"]
+    hashes = uv_wheel_hashes("0.13.9")
+    # The x86_64 manylinux wheel, as `pip download uv==0.13.9 --no-deps` fetched and sha256sum
+    # hashed it (see data/uv_wheels.toml).
+    assert "d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19" in hashes
+    for digest in hashes:
+        assert f"--hash=sha256:{digest} \\\n" in containerfile
+    assert "--require-hashes --only-binary=:all:" in containerfile
+    assert "-r /tmp/uv-bootstrap/requirements.txt" in containerfile
+    assert " uv==0.13.9;" not in containerfile  # never the unhashed form
+
+
+def test_a_uv_version_without_known_hashes_is_pinned_by_version_and_says_so() -> None:
+    assert uv_wheel_hashes("0.0.1") == ()
+    env = resolve(apply_overrides(Spec(), {"python.uv": "0.0.1"}), indexes=TEST_INDEXES)
+    rendered = render_context(RenderInput(env, BuilderCaps(), uid=1000, gid=1000))
+    containerfile = rendered.files["Containerfile"]
+    assert "pinned by version only: dlenv knows no wheel hashes for uv 0.0.1" in containerfile
+    assert "--require-hashes" not in containerfile.split("# 3.")[0]
+    assert "uv==0.0.1;" in containerfile
 
 
 def test_legacy_builder_gets_no_buildkit_syntax() -> None:

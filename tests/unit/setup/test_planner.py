@@ -59,7 +59,7 @@ def test_dnf5_and_dnf4_syntax() -> None:
 
 def test_derivative_uses_ubuntu_base_codename() -> None:
     plan = build_plan(_host("pop-22.04"), SetupOptions(engine=Engine.DOCKER))
-    assert "https://download.docker.com/linux/ubuntu jammy stable" in _commands(plan)
+    assert 'https://download.docker.com/linux/ubuntu" jammy stable' in _commands(plan)
     assert "/repos/ubuntu2204/x86_64/cuda-keyring" in _commands(plan)
 
 

@@ -46,29 +46,49 @@ class DockerInfo:
 def _loads(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError:
+    # ValueError covers JSONDecodeError and an integer too long to convert; RecursionError, JSON
+    # nested too deeply. Either way the engine gave no answer dlenv can use.
+    except (ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _mapping(data)
+
+
+# Engine JSON is read by shape: a field of another type reads as absent, never as a crash.
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def parse_docker_info(stdout: str, stderr: str = "") -> DockerInfo:
     """A daemon that cannot be reached still yields JSON (client half) plus an error on stderr."""
     data = _loads(stdout)
-    server = str(data.get("ServerVersion") or "")
-    errors = [str(e) for e in data.get("ServerErrors") or []]
+    server = _string(data.get("ServerVersion"))
+    errors = _strings(data.get("ServerErrors"))
     if not server:
         message = "\n".join([*errors, stderr.strip()]).strip() or "no answer from the Docker daemon"
         return DockerInfo(reachable=False, error=message)
-    security = [str(s) for s in data.get("SecurityOptions") or []]
+    security = _strings(data.get("SecurityOptions"))
+    cgroup_version = data.get("CgroupVersion")
     return DockerInfo(
         reachable=True,
         server_version=server,
-        runtimes=tuple(sorted((data.get("Runtimes") or {}).keys())),
-        cgroup_driver=data.get("CgroupDriver") or None,
-        cgroup_version=str(data["CgroupVersion"]) if data.get("CgroupVersion") else None,
+        runtimes=tuple(sorted(_mapping(data.get("Runtimes")))),
+        cgroup_driver=_string(data.get("CgroupDriver")),
+        cgroup_version=(
+            str(cgroup_version)
+            if isinstance(cgroup_version, int) and not isinstance(cgroup_version, bool)
+            else _string(cgroup_version)
+        ),
         rootless=any(s == "name=rootless" for s in security),
-        root_dir=data.get("DockerRootDir") or None,
-        cdi_spec_dirs=tuple(str(d) for d in data.get("CDISpecDirs") or []),
+        root_dir=_string(data.get("DockerRootDir")),
+        cdi_spec_dirs=tuple(_strings(data.get("CDISpecDirs"))),
     )
 
 
@@ -87,14 +107,12 @@ def parse_podman_info(stdout: str) -> PodmanInfo | None:
     host = data.get("host")
     if not isinstance(host, dict):
         return None
-    security = host.get("security") or {}
-    store = data.get("store") or {}
-    version = data.get("version") or {}
+    security = _mapping(host.get("security"))
     return PodmanInfo(
-        version=version.get("Version") or None,
-        rootless=bool(security.get("rootless")),
-        cgroup_version=host.get("cgroupVersion") or None,
-        oci_runtime=(host.get("ociRuntime") or {}).get("name") or None,
-        graph_root=store.get("graphRoot") or None,
-        selinux_enabled=bool(security.get("selinuxEnabled")),
+        version=_string(_mapping(data.get("version")).get("Version")),
+        rootless=security.get("rootless") is True,
+        cgroup_version=_string(host.get("cgroupVersion")),
+        oci_runtime=_string(_mapping(host.get("ociRuntime")).get("name")),
+        graph_root=_string(_mapping(data.get("store")).get("graphRoot")),
+        selinux_enabled=security.get("selinuxEnabled") is True,
     )

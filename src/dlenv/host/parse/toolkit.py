@@ -39,9 +39,13 @@ def parse_toolkit_config(text: str) -> ToolkitConfig | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
-    cli = data.get("nvidia-container-cli") or {}
-    runtime = data.get("nvidia-container-runtime") or {}
-    return ToolkitConfig(no_cgroups=bool(cli.get("no-cgroups", False)), mode=runtime.get("mode"))
+    # Any other shape is a config the toolkit itself would reject: read it as the defaults.
+    cli = _mapping(data.get("nvidia-container-cli"))
+    runtime = _mapping(data.get("nvidia-container-runtime"))
+    mode = runtime.get("mode")
+    return ToolkitConfig(
+        no_cgroups=cli.get("no-cgroups") is True, mode=mode if isinstance(mode, str) else None
+    )
 
 
 @dataclass(frozen=True)
@@ -63,27 +67,40 @@ def parse_cdi_spec(path: str, text: str) -> CdiSpec:
     """A CDI spec (YAML or JSON, https://github.com/cncf-tags/container-device-interface)."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    # A timestamp YAML cannot construct ("2001-02-30") raises ValueError; deep nesting recurses.
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
         return CdiSpec(path, None, (), (), error=f"not valid YAML/JSON: {exc}")
     if not isinstance(data, dict):
         return CdiSpec(path, None, (), (), error="not a CDI spec (no mapping at the top)")
-    devices = tuple(str(d.get("name")) for d in data.get("devices") or [] if isinstance(d, dict))
+    # Only strings are read: a spec is outside input, and str() of a value built from nested YAML
+    # aliases ("billion laughs") would be exponentially large.
+    devices = tuple(
+        d["name"] for d in _items(data.get("devices")) if isinstance(d.get("name"), str)
+    )
     versions: set[str] = set()
     for edits in _all_edits(data):
-        for mount in edits.get("mounts") or []:
-            if isinstance(mount, dict):
-                match = _LIB_VERSION.search(str(mount.get("hostPath", "")))
-                if match:
-                    versions.add(match[1])
+        for mount in _items(edits.get("mounts")):
+            host_path = mount.get("hostPath")
+            match = _LIB_VERSION.search(host_path) if isinstance(host_path, str) else None
+            if match:
+                versions.add(match[1])
     kind = data.get("kind")
-    return CdiSpec(path, str(kind) if kind else None, devices, tuple(sorted(versions)))
+    return CdiSpec(
+        path, kind if isinstance(kind, str) and kind else None, devices, tuple(sorted(versions))
+    )
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: object) -> list[dict[str, Any]]:
+    """The mappings in a list; anything else (a scalar, a mapping) holds none."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _all_edits(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The spec-wide containerEdits and each device's."""
     edits = [data.get("containerEdits")]
-    devices = data.get("devices")
-    for device in devices if isinstance(devices, list) else []:
-        if isinstance(device, dict):
-            edits.append(device.get("containerEdits"))
+    edits += [device.get("containerEdits") for device in _items(data.get("devices"))]
     return [e for e in edits if isinstance(e, dict)]

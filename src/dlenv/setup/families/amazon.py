@@ -7,6 +7,8 @@ Toolkit install guide ("With dnf: RHEL/CentOS, Fedora, Amazon Linux").
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
@@ -49,8 +51,8 @@ def driver(ctx: Context) -> list[Step]:
             commands=(
                 'dnf install -y "kernel-devel-$(uname -r)" "kernel-headers-$(uname -r)"'
                 ' "kernel-modules-extra-$(uname -r)"',
-                f"dnf module enable -y {stream}",
-                f"dnf install -y {package}",
+                f"dnf module enable -y {shlex.quote(stream)}",
+                f"dnf install -y {shlex.quote(package)}",
             ),
             after=After.REBOOT,
         ),
@@ -71,7 +73,7 @@ def engine(ctx: Context) -> list[Step]:
             component=Component.ENGINE,
             reason="Docker from Amazon Linux's own repository (Docker CE has no AL2023 build)",
             check=rpm_installed(src.DISTRO_DOCKER_PACKAGE),
-            commands=(f"dnf install -y {src.DISTRO_DOCKER_PACKAGE}",),
+            commands=(f"dnf install -y {shlex.quote(src.DISTRO_DOCKER_PACKAGE)}",),
         ),
         *common.docker_service(ctx),
     ]

@@ -7,6 +7,8 @@ NVIDIA Container Toolkit install guide ("With apt"); docs.docker.com/engine/inst
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.host.os_release import Family
 from dlenv.setup import common
 from dlenv.setup import sources as src
@@ -14,11 +16,17 @@ from dlenv.setup.context import Context
 from dlenv.setup.plan import After, Component, Engine, Step
 from dlenv.setup.shell import (
     APT_UPDATE,
+    MAKE_TMP,
+    REMOVE_TMP,
+    TMP,
     apt_install,
     apt_remove_installed,
     backup,
     dpkg_installed,
+    fail,
     none_installed_dpkg,
+    require_fingerprint,
+    verified_key,
 )
 
 INITRAMFS = "update-initramfs -u"
@@ -38,7 +46,9 @@ def _cuda_distro(ctx: Context) -> str:
 
 
 def driver(ctx: Context) -> list[Step]:
+    # Every part is a constant or a checked host value (VERSION_ID_PATTERN, host_state.ARCHES).
     repo = f"{src.CUDA_REPO_BASE}/{_cuda_distro(ctx)}/{ctx.cuda_arch}/{src.CUDA_KEYRING_DEB}"
+    deb = f"{TMP}/{src.CUDA_KEYRING_DEB}"
     package = src.OPEN_DRIVER_PACKAGE if ctx.open_modules else src.PROPRIETARY_DRIVER_PACKAGE
     steps: list[Step] = []
     if ctx.distro.family is Family.DEBIAN:
@@ -64,10 +74,21 @@ def driver(ctx: Context) -> list[Step]:
             check=dpkg_installed("cuda-keyring"),
             commands=(
                 APT_UPDATE,
-                apt_install("ca-certificates", "curl"),
-                f"curl -fsSL -o /tmp/{src.CUDA_KEYRING_DEB} {repo}",
-                f"dpkg -i /tmp/{src.CUDA_KEYRING_DEB}",
-                f"rm -f /tmp/{src.CUDA_KEYRING_DEB}",
+                apt_install("ca-certificates", "curl", "gnupg"),
+                *MAKE_TMP,
+                f"curl -fsSL -o {deb} {shlex.quote(repo)}",
+                # Verify before dpkg runs anything of it: it must be cuda-keyring, and the
+                # keyring it installs must hold NVIDIA's repository key and no other.
+                f'test "$(dpkg-deb --field {deb} Package)" = {src.CUDA_KEYRING_PACKAGE} || '
+                + fail(f"{src.CUDA_KEYRING_DEB} is not the {src.CUDA_KEYRING_PACKAGE} package"),
+                f"dpkg-deb -x {deb} {TMP}/deb",
+                require_fingerprint(
+                    f"{TMP}/deb/{src.CUDA_ARCHIVE_KEYRING}",
+                    src.CUDA_REPO_KEY_FINGERPRINT,
+                    src.CUDA_KEYRING_DEB,
+                ),
+                f"dpkg -i {deb}",
+                REMOVE_TMP,
             ),
         ),
         Step(
@@ -100,11 +121,11 @@ def toolkit(ctx: Context) -> list[Step]:
             component=Component.TOOLKIT,
             reason="list files from older instructions name the same repository with another "
             "key and make apt fail with 'Conflicting values set for option Signed-By'",
-            check=" && ".join(f"test ! -e {path}" for path in src.STALE_APT_LISTS),
+            check=" && ".join(f"test ! -e {shlex.quote(path)}" for path in src.STALE_APT_LISTS),
             commands=tuple(
                 cmd
                 for path in src.STALE_APT_LISTS
-                for cmd in (backup(path), f"rm -f {path}")
+                for cmd in (backup(path), f"rm -f {shlex.quote(path)}")
             ),
         ),
         Step(
@@ -115,7 +136,11 @@ def toolkit(ctx: Context) -> list[Step]:
             commands=(
                 APT_UPDATE,
                 apt_install("--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
-                f"curl -fsSL {src.TOOLKIT_GPG_KEY} | gpg --dearmor --yes -o {src.TOOLKIT_KEYRING}",
+                *verified_key(
+                    src.TOOLKIT_GPG_KEY, src.TOOLKIT_KEY_FINGERPRINT, "NVIDIA Container Toolkit"
+                ),
+                f"gpg --homedir {TMP} --batch --dearmor --yes -o {src.TOOLKIT_KEYRING} {TMP}/key",
+                REMOVE_TMP,
                 backup(src.TOOLKIT_APT_LIST),
                 f"curl -fsSL {src.TOOLKIT_APT_LIST_URL}"
                 f" | sed 's#deb https://#deb [signed-by={src.TOOLKIT_KEYRING}] https://#g'"
@@ -167,12 +192,17 @@ def engine(ctx: Context) -> list[Step]:
             f"{src.DOCKER_APT_LIST}",
             commands=(
                 APT_UPDATE,
-                apt_install("ca-certificates", "curl"),
+                apt_install("ca-certificates", "curl", "gnupg"),
                 "install -m 0755 -d /etc/apt/keyrings",
-                f"curl -fsSL {src.DOCKER_BASE}/{name}/gpg -o {src.DOCKER_APT_KEY}",
-                f"chmod a+r {src.DOCKER_APT_KEY}",
+                *verified_key(
+                    f"{src.DOCKER_BASE}/{name}/gpg", src.DOCKER_APT_KEY_FINGERPRINT, "Docker"
+                ),
+                f"install -m 0644 {TMP}/key {src.DOCKER_APT_KEY}",
+                REMOVE_TMP,
+                # The codename is a host value: checked against CODENAME_PATTERN where it was
+                # read, and quoted here as its own word, outside the double quotes.
                 f'echo "deb [arch=$(dpkg --print-architecture) signed-by={src.DOCKER_APT_KEY}]'
-                f' {src.DOCKER_BASE}/{name} {ctx.distro.codename} stable"'
+                f' {src.DOCKER_BASE}/{name}" {shlex.quote(ctx.distro.codename or "")} stable'
                 f" > {src.DOCKER_APT_LIST}",
             ),
         ),

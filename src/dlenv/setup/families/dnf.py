@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
@@ -14,8 +16,8 @@ INITRAMFS = "dracut --force"
 def add_repo(url: str, *, dnf5: bool) -> str:
     """DNF5 (Fedora 41+) renamed the config-manager verbs; DNF4 needs dnf-plugins-core for it."""
     if dnf5:
-        return f"dnf config-manager addrepo --overwrite --from-repofile={url}"
-    return f"dnf -y install dnf-plugins-core && dnf config-manager --add-repo {url}"
+        return f"dnf config-manager addrepo --overwrite --from-repofile={shlex.quote(url)}"
+    return f"dnf -y install dnf-plugins-core && dnf config-manager --add-repo {shlex.quote(url)}"
 
 
 def toolkit(ctx: Context) -> list[Step]:
@@ -26,7 +28,7 @@ def toolkit(ctx: Context) -> list[Step]:
             reason="NVIDIA's libnvidia-container repository",
             check="test -s /etc/yum.repos.d/nvidia-container-toolkit.repo",
             commands=(
-                f"curl -fsSL {src.TOOLKIT_RPM_REPO_URL}"
+                f"curl -fsSL {shlex.quote(src.TOOLKIT_RPM_REPO_URL)}"
                 " -o /etc/yum.repos.d/nvidia-container-toolkit.repo",
             ),
         ),
@@ -35,7 +37,7 @@ def toolkit(ctx: Context) -> list[Step]:
             component=Component.TOOLKIT,
             reason="nvidia-ctk and the container runtime hook (CDI and Docker both use them)",
             check=rpm_installed(src.TOOLKIT_PACKAGE),
-            commands=(f"dnf install -y {src.TOOLKIT_PACKAGE}",),
+            commands=(f"dnf install -y {shlex.quote(src.TOOLKIT_PACKAGE)}",),
         ),
     ]
 
@@ -67,7 +69,7 @@ def docker_ce(ctx: Context, *, repo_url: str, conflicts: tuple[str, ...], dnf5: 
             id="engine.docker-repo",
             component=Component.ENGINE,
             reason="Docker's own rpm repository",
-            check=f"test -s {src.DOCKER_RPM_REPO}",
+            check=f"test -s {shlex.quote(src.DOCKER_RPM_REPO)}",
             commands=(add_repo(repo_url, dnf5=dnf5),),
         ),
         Step(
@@ -75,7 +77,7 @@ def docker_ce(ctx: Context, *, repo_url: str, conflicts: tuple[str, ...], dnf5: 
             component=Component.ENGINE,
             reason="Docker Engine, CLI, containerd and the buildx/compose plugins",
             check=rpm_installed(*packages),
-            commands=("dnf install -y " + " ".join(packages),),
+            commands=("dnf install -y " + " ".join(map(shlex.quote, packages)),),
         ),
         *common.docker_service(ctx),
     ]

@@ -8,6 +8,8 @@ install guide ("With dnf").
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
@@ -41,14 +43,14 @@ def _epel(ctx: Context, major: int) -> Step:
         epel = "dnf install -y " + src.EPEL_RELEASE_RPM.format(major=major)
         package = "epel-release"
     elif distro_id == "ol":
-        crb = f"dnf config-manager --set-enabled ol{major}_codeready_builder"
+        crb = f"dnf config-manager --set-enabled ol{int(major)}_codeready_builder"
         package = f"oracle-epel-release-el{major}"
-        epel = f"dnf install -y {package}"
+        epel = f"dnf install -y {shlex.quote(package)}"
     else:
         # Rocky, AlmaLinux, CentOS Stream (and unknown rebuilds): CRB, called PowerTools on EL8.
         crb = "dnf config-manager --set-enabled " + ("powertools" if major == 8 else "crb")
         package = "epel-release"
-        epel = f"dnf install -y {package}"
+        epel = f"dnf install -y {shlex.quote(package)}"
     return Step(
         id="driver.epel",
         component=Component.DRIVER,
@@ -73,15 +75,15 @@ def driver(ctx: Context) -> list[Step]:
     stream = src.DNF_MODULE_OPEN if ctx.open_modules else src.DNF_MODULE_PROPRIETARY
     install: tuple[str, ...] = (headers,)
     if major <= LAST_MODULAR_MAJOR:
-        install += (f"dnf module enable -y {stream}",)
-    install += (f"dnf install -y {package}",)
+        install += (f"dnf module enable -y {shlex.quote(stream)}",)
+    install += (f"dnf install -y {shlex.quote(package)}",)
     return [
         _epel(ctx, major),
         Step(
             id="driver.repo",
             component=Component.DRIVER,
             reason="NVIDIA's CUDA repository for this release carries the driver",
-            check=f"test -s /etc/yum.repos.d/cuda-rhel{major}.repo",
+            check=f"test -s /etc/yum.repos.d/cuda-rhel{int(major)}.repo",
             commands=(dnf.add_repo(repo, dnf5=False),),
         ),
         Step(

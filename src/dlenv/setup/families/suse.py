@@ -8,6 +8,8 @@ zypper"); SLES 15 container guide (Docker from the Containers Module).
 
 from __future__ import annotations
 
+import shlex
+
 from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
@@ -38,8 +40,8 @@ def _sles(ctx: Context) -> bool:
 def driver(ctx: Context) -> list[Step]:
     packages: tuple[str, ...]
     if _tumbleweed(ctx):
-        repo_check = f"{ZYPPER} lr -u | grep -q {src.TUMBLEWEED_NVIDIA_REPO}"
-        add = f"{ZYPPER} addrepo --refresh {src.TUMBLEWEED_NVIDIA_REPO} NVIDIA"
+        repo_check = f"{ZYPPER} lr -u | grep -q {shlex.quote(src.TUMBLEWEED_NVIDIA_REPO)}"
+        add = f"{ZYPPER} addrepo --refresh {shlex.quote(src.TUMBLEWEED_NVIDIA_REPO)} NVIDIA"
         packages = (
             (src.TUMBLEWEED_OPEN_KMP, src.SUSE_COMPUTE_UTILS)
             if ctx.open_modules
@@ -48,8 +50,8 @@ def driver(ctx: Context) -> list[Step]:
     else:
         distro = "sles15" if _sles(ctx) else "opensuse15"
         base = f"{src.CUDA_REPO_BASE}/{distro}/{ctx.cuda_arch}"
-        repo_check = f"{ZYPPER} lr -u | grep -q compute/cuda/repos/{distro}"
-        add = f"{ZYPPER} addrepo --refresh {base}/cuda-{distro}.repo"
+        repo_check = f"{ZYPPER} lr -u | grep -q {shlex.quote(f'compute/cuda/repos/{distro}')}"
+        add = f"{ZYPPER} addrepo --refresh {shlex.quote(f'{base}/cuda-{distro}.repo')}"
         packages = (
             (src.SUSE_OPEN_KMP, src.SUSE_COMPUTE_UTILS)
             if ctx.open_modules
@@ -70,7 +72,9 @@ def driver(ctx: Context) -> list[Step]:
                 ctx, "; SUSE's KMPs come signed, so Secure Boot needs no local key"
             ),
             check=rpm_installed(*packages),
-            commands=(f"{ZYPPER} --gpg-auto-import-keys install " + " ".join(packages),),
+            commands=(
+                f"{ZYPPER} --gpg-auto-import-keys install " + " ".join(map(shlex.quote, packages)),
+            ),
             after=After.REBOOT,
         ),
         common.nouveau(INITRAMFS),
@@ -85,14 +89,16 @@ def toolkit(ctx: Context) -> list[Step]:
             component=Component.TOOLKIT,
             reason="NVIDIA's libnvidia-container repository",
             check=f"{ZYPPER} lr -u | grep -q nvidia.github.io/libnvidia-container",
-            commands=(f"{ZYPPER} addrepo {src.TOOLKIT_RPM_REPO_URL}",),
+            commands=(f"{ZYPPER} addrepo {shlex.quote(src.TOOLKIT_RPM_REPO_URL)}",),
         ),
         Step(
             id="toolkit.install",
             component=Component.TOOLKIT,
             reason="nvidia-ctk and the container runtime hook (CDI and Docker both use them)",
             check=rpm_installed(src.TOOLKIT_PACKAGE),
-            commands=(f"{ZYPPER} --gpg-auto-import-keys install {src.TOOLKIT_PACKAGE}",),
+            commands=(
+                f"{ZYPPER} --gpg-auto-import-keys install {shlex.quote(src.TOOLKIT_PACKAGE)}",
+            ),
         ),
     ]
 
@@ -110,14 +116,16 @@ def engine(ctx: Context) -> list[Step]:
         ]
     steps: list[Step] = []
     if _sles(ctx):
-        version = ctx.distro.os.version_id
+        # VERSION_ID is a host value (checked against VERSION_ID_PATTERN where it was read):
+        # quoted as a word of its own, outside the double quotes that `$(uname -m)` needs.
+        module = shlex.quote(f"sle-module-containers/{ctx.distro.os.version_id or ''}/")
         steps.append(
             Step(
                 id="engine.sles-containers-module",
                 component=Component.ENGINE,
                 reason="SLES ships Docker in its Containers Module, which must be activated",
                 check=f"{ZYPPER} --quiet search --match-exact docker >/dev/null 2>&1",
-                commands=(f'SUSEConnect -p "sle-module-containers/{version}/$(uname -m)"',),
+                commands=(f'SUSEConnect -p {module}"$(uname -m)"',),
             )
         )
     steps += [
@@ -126,7 +134,7 @@ def engine(ctx: Context) -> list[Step]:
             component=Component.ENGINE,
             reason="Docker from the distribution (Docker CE has no x86_64 SUSE packages)",
             check=rpm_installed(src.DISTRO_DOCKER_PACKAGE),
-            commands=(f"{ZYPPER} install {src.DISTRO_DOCKER_PACKAGE}",),
+            commands=(f"{ZYPPER} install {shlex.quote(src.DISTRO_DOCKER_PACKAGE)}",),
         ),
         *common.docker_service(ctx),
     ]

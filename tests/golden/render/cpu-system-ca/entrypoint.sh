@@ -16,8 +16,11 @@ chmod 0600 "$hostkeys"/ssh_host_*_key
 
 # The Jupyter token arrives as a read-only file; copy it where only the user can read it, on a
 # tmpfs that never reaches an image or a volume.
-install -d -m 0700 -o "$user" -g "$user" /run/dlenv
+# The directory is root's until the copy is in: writing into the user's 0700 directory would
+# take CAP_DAC_OVERRIDE, which the container does not have (dlenv.engine.argv).
+install -d -m 0700 -o root -g root /run/dlenv
 install -m 0600 -o "$user" -g "$user" /etc/dlenv/secrets/jupyter_token /run/dlenv/jupyter_token
+chown "$user:$user" /run/dlenv
 
 # SSH sessions read /etc/environment through PAM. Rewrite it whole at every start (never append)
 # with the container's environment, minus per-process and per-session variables.
@@ -37,7 +40,9 @@ mv /etc/environment.new /etc/environment
 /usr/sbin/sshd -D -e &
 sshd_pid=$!
 
-setpriv --reuid="$user" --regid="$user" --init-groups \
+# --no-new-privs: nothing JupyterLab starts (terminals, kernels) can gain privileges through a
+# setuid or file-capability binary (the container also runs with no-new-privileges).
+setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs \
   env HOME="/home/$user" USER="$user" LOGNAME="$user" \
   jupyter lab --config=/etc/dlenv/jupyter_server_config.py &
 jupyter_pid=$!

@@ -9,3 +9,7 @@ c.ServerApp.open_browser = False
 c.ServerApp.root_dir = "/home/dev/workspace"
 c.ServerApp.allow_remote_access = True
 c.IdentityProvider.token = Path("/run/dlenv/jupyter_token").read_text(encoding="utf-8").strip()
+# No password may be set at the login page: with the token, it would be stored in the config
+# directory and outlive the token dlenv manages (Jupyter Server's
+# PasswordIdentityProvider.allow_password_change; ServerApp's is deprecated since 2.0).
+c.PasswordIdentityProvider.allow_password_change = False
