@@ -24,6 +24,10 @@ CONTEXT_DIGEST = f"{PREFIX}context-digest"
 # Image labels: what the image holds, written by the resolver (read by `status` and `verify`).
 PROFILE = f"{PREFIX}profile"
 BASE = f"{PREFIX}base"
+# The base image's digest (dlenv.lock's base-digest, or the engine's answer at build time), and
+# whether it is a registry manifest digest or the engine's local image ID.
+BASE_DIGEST = f"{PREFIX}base-digest"
+BASE_DIGEST_KIND = f"{PREFIX}base-digest-kind"
 PYTHON = f"{PREFIX}python"
 CUDA = f"{PREFIX}cuda"
 TORCH = f"{PREFIX}torch"
@@ -76,6 +80,10 @@ def is_managed(labels: Mapping[str, str]) -> bool:
 def owner_labels(name: str) -> dict[str, str]:
     """The labels on an environment's volumes: enough to find and remove them with it."""
     return {MANAGED: "true", NAME: name}
+
+
+def base_digest_labels(digest: str, kind: str) -> dict[str, str]:
+    return {BASE_DIGEST: digest, BASE_DIGEST_KIND: kind}
 
 
 def image_contents(labels: Mapping[str, str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlenv.engine.base import MANIFEST, BaseDigest
 from dlenv.lock import Lock, LockedLayer, LockInput
 from dlenv.lock.compile import group_into_layers, parse_compiled
 from dlenv.lock.model import PLATFORMS, LayerInput
@@ -26,9 +27,16 @@ FIXTURE_INPUT = LockInput(
 )
 
 
+# The digest podman reports for the e2e base image (tests/fixtures/captured/image-inspect/
+# podman-local-debian-ci.json), as `dlenv lock` records it.
+BASE = BaseDigest(
+    "sha256:0f4db419c8b5062d38b9ad4f68d758255a68b6c9cc8d9e59a0463ff165cb5fad", MANIFEST
+)
+
+
 def lock_from(given: LockInput, layers: tuple[LockedLayer, ...], python_target: str) -> Lock:
     """A lock of `given` as `dlenv lock` writes it, with the layers the test supplies."""
-    return Lock.of(given, python_target, "uv 0.13.9", layers)
+    return Lock.of(given, python_target, "uv 0.13.9", layers, BASE)
 
 
 def fixture_lock(given: LockInput = FIXTURE_INPUT) -> Lock:

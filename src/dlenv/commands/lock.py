@@ -9,10 +9,12 @@ import typer
 from dlenv.commands.options import env_options
 from dlenv.console import info, out, success, warn
 from dlenv.context import AppContext
+from dlenv.engine.base import IMAGE_ID, BaseDigest
+from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import open_engine
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
-from dlenv.errors import DlenvError, UsageError
+from dlenv.errors import DlenvError, EngineError, UsageError
 from dlenv.lock import Lock, lock_input, read_lock, stale_reasons, write_lock
 from dlenv.lock.locate import lock_path
 from dlenv.lock.resolver import probe_system_python, resolve_lock
@@ -57,10 +59,11 @@ def lock_command(
         return
     previous = _previous_lock(path)
     runner = ctx.runner
+    engine = open_engine(options.engine, effective.engine, runner)[0]
+    base = _base_digest(engine, env.base_image, None if upgrade else previous)
     if env.spec.python.version == "system":
-        program = open_engine(options.engine, effective.engine, runner)[0].name
         info(f'python.version = "system": asking {env.base_image} for its python3 version')
-        target = probe_system_python(runner, program, env.base_image)
+        target = probe_system_python(runner, engine.name, env.base_image)
     else:
         target = env.spec.python.version
     info(f"resolving {len(wanted.layers)} layers for Python {target}, linux/amd64 + linux/arm64")
@@ -72,12 +75,38 @@ def lock_command(
         previous=None if upgrade else previous,
         ca_bundle=ca_bundle,
         indexes=env.indexes,
+        base=base,
     )
     write_lock(path, lock)
     for layer in lock.layers:
         info(f"  {layer.name}: {len(layer.packages)} packages")
     success(f"wrote {path} ({lock.package_count} packages, {lock.resolver})")
     out.print(str(path))
+
+
+def _base_digest(engine: CliEngine, base_image: str, previous: Lock | None) -> BaseDigest:
+    """The digest the build pins the base to. A previous lock's is kept for the same base, as
+    its package versions are (`--upgrade` asks the engine again): a re-lock for a new package
+    does not move the base."""
+    if previous is not None and previous.base is not None and previous.base_image == base_image:
+        return previous.base
+    info(f"asking {engine.name} for the digest of {base_image}")
+    try:
+        found = engine.base_digest(base_image)
+    except EngineError as error:
+        error.hint = (
+            "dlenv.lock records the base image's digest, so the image must be present or "
+            "pullable. Check its name and your network, or pass --base-image REF with an image "
+            "you have locally."
+        )
+        raise
+    if found.kind == IMAGE_ID:
+        warn(
+            f"{base_image} has no registry digest in {engine.name} (imported or built locally): "
+            f"the lock pins its image ID {found.digest}, which only an engine holding this very "
+            "image can build from"
+        )
+    return found
 
 
 def _previous_lock(path: Path) -> Lock | None:

@@ -65,3 +65,19 @@ class BuildStep:
     number: int
     total: int
     instruction: str
+
+
+# What a base digest is (dlenv.lock's base-digest-kind, the image label of the same name).
+# "manifest": the registry manifest digest the engine pulled (or stored) the image by: pullable
+# anywhere, pinned as REPOSITORY@DIGEST. "image-id": the engine's own image ID, for an image with
+# no registry digest (Docker gives none to an image it imported or built locally): only an engine
+# holding that very image can build from it, pinned as `FROM sha256:...`.
+MANIFEST = "manifest"
+IMAGE_ID = "image-id"
+DIGEST_KINDS = (MANIFEST, IMAGE_ID)
+
+
+@dataclass(frozen=True)
+class BaseDigest:
+    digest: str  # sha256:<64 hex>
+    kind: str  # one of DIGEST_KINDS

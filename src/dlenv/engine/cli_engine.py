@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlenv.engine.argv import build_argv, build_env, run_argv
-from dlenv.engine.base import BuildRequest, BuildStep, ContainerInfo, RunConfig
+from dlenv.engine.base import BaseDigest, BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
+from dlenv.engine.image_digest import base_digest
 from dlenv.engine.relay import serve_relay
 from dlenv.errors import BuildError, EngineError
 from dlenv.labels import MANAGED, NAME
@@ -114,6 +115,22 @@ class CliEngine:
         if not result.ok:
             return {}
         return _labels(self._json(result, "image inspect"))
+
+    def base_digest(self, ref: str) -> BaseDigest:
+        """The digest that pins base image `ref`, pulled first when the engine lacks it (the
+        build would pull it anyway; the digest must be known before). A pull that fails raises
+        EngineError with the engine's message, which names the cause."""
+        result = self._run("image", "inspect", "--format", "{{json .}}", ref, check=False)
+        if not result.ok:
+            self._run("pull", ref)
+            result = self._run("image", "inspect", "--format", "{{json .}}", ref)
+        found = base_digest(self._json(result, "image inspect"), ref)
+        if found is None:
+            raise EngineError(
+                f"{self.name} image inspect shows no digest or ID for {ref}",
+                details=result.stdout.strip()[-3000:] or None,
+            )
+        return found
 
     def build(self, request: BuildRequest, on_line: Callable[[str], None]) -> None:
         if request.ca_bundle is not None and not self.caps.secret_mounts:

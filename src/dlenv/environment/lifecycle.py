@@ -42,7 +42,13 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
     info(f"building {project.image_tag} from {project.resolved.base_image}")
     with BuildProgress(project.state.build_log) as progress:
         try:
-            project.engine.build(project.build_request(no_cache=force), progress.on_line)
+            # Unpinned, the digest is the engine's answer now (pulling a missing base first, as
+            # the build would), so that every image says which base it was built on.
+            base = None if project.base_pinned else project.engine.base_digest(
+                project.resolved.base_image
+            )
+            request = project.build_request(no_cache=force, base=base)
+            project.engine.build(request, progress.on_line)
         except DlenvError as error:
             explain_build_failure(project, error)
             raise

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dlenv.context import AppContext
 from dlenv.engine.argv import PROXY_VARIABLES
-from dlenv.engine.base import BuildRequest, Mount, RunConfig
+from dlenv.engine.base import BaseDigest, BuildRequest, Mount, RunConfig
 from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
@@ -22,7 +22,7 @@ from dlenv.environment.resolution import load_effective_spec, resolve_here
 from dlenv.errors import DlenvError, UsageError
 from dlenv.host.facts import has_nvidia_gpu
 from dlenv.host.reader import HostReader
-from dlenv.labels import CONTEXT_DIGEST, EnvLabels
+from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.render.context import BuildContext, RenderInput, render_context
@@ -60,6 +60,11 @@ class Project:
         return EnvNames(self.name)
 
     @property
+    def base_pinned(self) -> bool:
+        """The Containerfile pins FROM to the lock's base digest (and labels it)."""
+        return self.lock is not None and self.lock.base is not None
+
+    @property
     def image_tag(self) -> str:
         return self.names.image_tag(self.context.digest)
 
@@ -73,13 +78,18 @@ class Project:
                 urls += [env.indexes.locate(u) for u in self.lock.extra_index_urls]
         return tuple(dict.fromkeys(urls))
 
-    def build_request(self, *, no_cache: bool = False) -> BuildRequest:
+    def build_request(
+        self, *, no_cache: bool = False, base: BaseDigest | None = None
+    ) -> BuildRequest:
+        """`base`: the base image's digest as the engine reports it before an unpinned build,
+        labelled on the command line (a pinned build renders the lock's into its LABEL)."""
         proxies = {k: v for k, v in sorted(self.ctx.environ.items()) if k in PROXY_VARIABLES}
         urls = self.index_urls()
         return BuildRequest(
             context=self.state.context_dir,
             tag=self.image_tag,
-            labels={CONTEXT_DIGEST: self.context.digest},
+            labels={CONTEXT_DIGEST: self.context.digest}
+            | (base_digest_labels(base.digest, base.kind) if base else {}),
             ca_bundle=self.ca_bundle,
             build_args=proxies,
             no_cache=no_cache,

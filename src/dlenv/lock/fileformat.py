@@ -42,6 +42,7 @@ def dumps(lock: Lock) -> str:
         f"python = {_s(lock.python)}",
         f"python-target = {_s(lock.python_target)}",
         f"base-image = {_s(lock.base_image)}",
+        *_base_lines(lock),
         f"platforms = {_list(lock.platforms)}",
         f"extra-index-urls = {_list(lock.extra_index_urls)}",
         f"resolver = {_s(lock.resolver)}",
@@ -60,6 +61,15 @@ def dumps(lock: Lock) -> str:
                 lines.append(f"marker = {_s(package.marker)}")
             lines.append(f"hashes = {_list(package.hashes)}")
     return "\n".join(lines) + "\n"
+
+
+def _base_lines(lock: Lock) -> list[str]:
+    if not lock.base_digest:
+        return []
+    return [
+        f"base-digest = {_s(lock.base_digest)}",
+        f"base-digest-kind = {_s(lock.base_digest_kind)}",
+    ]
 
 
 def loads(text: str, source: str = "dlenv.lock") -> Lock:
@@ -125,7 +135,7 @@ class _Bad(Exception):
 
 _TOP_KEYS = frozenset(
     {"version", "input-digest", "content-digest", "python", "python-target", "base-image"}
-    | {"platforms", "extra-index-urls", "resolver", "layers"}
+    | {"base-digest", "base-digest-kind", "platforms", "extra-index-urls", "resolver", "layers"}
 )
 _LAYER_KEYS = frozenset({"name", "requirements", "packages"})
 _PACKAGE_KEYS = frozenset({"name", "version", "marker", "hashes"})
@@ -147,6 +157,11 @@ def _lock(data: dict[str, Any]) -> Lock:
             extra_index_urls=_strs(data, (), "extra-index-urls"),
             resolver=_str(data, (), "resolver"),
             layers=layers,
+            # Optional: a lock written before dlenv recorded the base digest has neither.
+            base_digest=_str(data, (), "base-digest") if "base-digest" in data else "",
+            base_digest_kind=(
+                _str(data, (), "base-digest-kind") if "base-digest-kind" in data else ""
+            ),
         ),
     )
 

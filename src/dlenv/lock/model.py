@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from dlenv.engine.base import BaseDigest
 from dlenv.lock import validate
 from dlenv.resolve import ResolvedEnv
 
@@ -98,6 +99,10 @@ class Lock:
     extra_index_urls: tuple[str, ...]
     resolver: str  # "uv 0.13.9"
     layers: tuple[LockedLayer, ...]
+    # The base image's digest as the engine reported it at `dlenv lock` (issue 11): the build
+    # pins FROM to it. Empty in a lock written before dlenv recorded it (built unpinned).
+    base_digest: str = ""
+    base_digest_kind: str = ""  # dlenv.engine.base.DIGEST_KINDS; empty with no digest
 
     def __post_init__(self) -> None:
         validate.check_digest(self.input_digest, "input-digest")
@@ -109,6 +114,7 @@ class Lock:
             validate.check_index_url(url, f"extra-index-urls[{i}]")
         validate.check_unique(self.extra_index_urls, "extra-index-urls", "index")
         validate.check_resolver(self.resolver)
+        validate.check_base_digest(self.base_digest, self.base_digest_kind)
         validate.check_unique((layer.name for layer in self.layers), "layers", "layer")
         # One pin per package and marker: a second one would be a second, unreviewed install.
         pins = (f"{p.name} ; {p.marker}" for layer in self.layers for p in layer.packages)
@@ -120,14 +126,28 @@ class Lock:
         edit by hand (a changed pin or hash) is noticed on reading. Not a signature: whoever
         can edit the file can recompute it; the checks of each value and the comparison with
         the spec (stale.py) are what defend against a hostile lock."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+        data = dataclasses.asdict(self)
+        if not self.base_digest:
+            # A lock without a base digest keeps the content digest it was written with.
+            del data["base_digest"], data["base_digest_kind"]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def base(self) -> BaseDigest | None:
+        return BaseDigest(self.base_digest, self.base_digest_kind) if self.base_digest else None
 
     @classmethod
     def of(
-        cls, given: LockInput, python_target: str, resolver: str, layers: tuple[LockedLayer, ...]
+        cls,
+        given: LockInput,
+        python_target: str,
+        resolver: str,
+        layers: tuple[LockedLayer, ...],
+        base: BaseDigest | None = None,
     ) -> Lock:
-        """The lock of `given`: its digest and inputs, and what the resolve found."""
+        """The lock of `given`: its digest and inputs, what the resolve found, and the digest
+        of its base image."""
         return cls(
             input_digest=given.digest,
             python=given.python,
@@ -137,6 +157,8 @@ class Lock:
             extra_index_urls=given.extra_index_urls,
             resolver=resolver,
             layers=layers,
+            base_digest=base.digest if base else "",
+            base_digest_kind=base.kind if base else "",
         )
 
     def layer(self, name: str) -> LockedLayer | None:

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from dlenv.engine.base import BaseDigest
 from dlenv.errors import DlenvError
 from dlenv.lock.compile import (
     compile_argv,
@@ -71,6 +72,7 @@ def resolve_lock(
     previous: Lock | None = None,
     ca_bundle: Path | None = None,
     indexes: IndexConfig | None = None,
+    base: BaseDigest | None = None,
 ) -> Lock:
     """One universal resolve of every layer; keeps `previous`'s versions where still valid."""
     uv = find_uv(runner)
@@ -101,5 +103,5 @@ def resolve_lock(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Lock.of(
-        given, python_target, uv_version(runner, uv), group_into_layers(entries, given)
+        given, python_target, uv_version(runner, uv), group_into_layers(entries, given), base
     )

@@ -16,11 +16,24 @@ def stale_reasons(lock: Lock, wanted: LockInput) -> list[str]:
     """Empty when the lock matches; else one line per difference, in the spec's terms."""
     reasons = _differences(lock, wanted)
     if lock.input_digest != wanted.digest:
-        return reasons or [f"the lock's input digest does not match {_HAND_EDITED}"]
-    if reasons:  # the digest is the spec's, the content is not: the lock was changed after it
+        reasons = reasons or [f"the lock's input digest does not match {_HAND_EDITED}"]
+    elif reasons:  # the digest is the spec's, the content is not: the lock was changed after it
         reasons.append(f"the lock's input digest matches the spec but its inputs do not "
                        f"{_HAND_EDITED}")
-    return reasons
+    return reasons + _base_pin(lock, wanted)
+
+
+def _base_pin(lock: Lock, wanted: LockInput) -> list[str]:
+    """A lock's base digest pins the base image it was read from, so another base makes it
+    stale. The input digest leaves the base out unless python3 comes from it (and then
+    _differences says so already): no sign of a hand edit, the spec moved."""
+    already_said = lock.python == wanted.python == "system"
+    if lock.base_digest and lock.base_image != wanted.base_image and not already_said:
+        return [
+            f"the base image changed: {lock.base_image} -> {wanted.base_image} (the lock pins "
+            f"{lock.base_image} by its digest)"
+        ]
+    return []
 
 
 def _differences(lock: Lock, wanted: LockInput) -> list[str]:

@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from dlenv.engine.base import DIGEST_KINDS
 from dlenv.errors import UsageError
 
 REGENERATE_HINT = "Regenerate it with `dlenv lock` (or delete it to build without a lock)."
@@ -130,6 +131,17 @@ def check_index_url(value: str, key: str) -> None:
 def check_digest(value: str, key: str) -> None:
     if not _DIGEST.fullmatch(value):
         raise LockFieldError(key, f"{_shown(value)} is not sha256:<64 hex digits>")
+
+
+def check_base_digest(digest: str, kind: str) -> None:
+    """Both or neither: a digest says what it is, since it decides how FROM is written."""
+    if digest == "" and kind == "":
+        return
+    check_digest(digest, "base-digest")
+    if kind not in DIGEST_KINDS:
+        raise LockFieldError(
+            "base-digest-kind", f"{_shown(kind)} is not one of {', '.join(DIGEST_KINDS)}"
+        )
 
 
 def check_python(value: str, key: str = "python") -> None:

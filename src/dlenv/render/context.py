@@ -15,9 +15,12 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dlenv.engine.base import IMAGE_ID, BaseDigest
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
+from dlenv.engine.image_digest import repository
 from dlenv.engine.relay_urls import relayed_url
 from dlenv.knowledge.uv_wheels import uv_wheel_hashes
+from dlenv.labels import base_digest_labels
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
 from dlenv.resolve import PackageLayer, ResolvedEnv
@@ -127,11 +130,14 @@ def render_context(given: RenderInput) -> BuildContext:
         if given.lock is not None
         else ([], {})
     )
+    base = given.lock.base if given.lock is not None else None
+    labels = dict(env.labels) | (base_digest_labels(base.digest, base.kind) if base else {})
     values = {
         # A path can hold any character: the header comment must stay one line.
         "source": "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in given.source),
         "caps": caps,
         "base_image": env.base_image,
+        "from_image": from_image(env.base_image, base),
         "apt_packages": sorted(set(BASE_APT_PACKAGES) | set(spec.image.apt)),
         "apt_mounts": apt_mounts,
         "uid": given.uid,
@@ -150,7 +156,7 @@ def render_context(given: RenderInput) -> BuildContext:
         "timezone": spec.image.timezone,
         "config_files": _CONFIG_FILES,
         "labels": " \\\n      ".join(
-            f'{key}="{_label_value(value)}"' for key, value in sorted(env.labels.items())
+            f'{key}="{_label_value(value)}"' for key, value in sorted(labels.items())
         ),
     }
     files = {
@@ -164,6 +170,21 @@ def render_context(given: RenderInput) -> BuildContext:
         "profile.sh": _templates.get_template("profile.sh.j2").render(),
     }
     return BuildContext(files)
+
+
+def from_image(base_image: str, base: BaseDigest | None) -> str:
+    """What FROM names: the base as the spec says, or pinned to the lock's digest.
+
+    A manifest digest pins the base's repository (`REPO@sha256:...`, pullable anywhere); the tag
+    is dropped, as the digest decides. An image ID cannot follow a repository name (the engine
+    would look for a manifest of that digest), but both engines accept it alone for an image
+    they hold (checked with podman 4.3.1 and Docker 28's legacy builder).
+    """
+    if base is None:
+        return base_image
+    if base.kind == IMAGE_ID:
+        return base.digest
+    return f"{repository(base_image)}@{base.digest}"
 
 
 def _ca_env(given: RenderInput) -> str:

@@ -12,7 +12,7 @@ from dlenv.errors import DlenvError
 from dlenv.lock.resolver import probe_system_python, resolve_lock
 from dlenv.process import Command, Result
 from tests.support.fakes import FakeRunner
-from tests.support.locks import COMPILED, FIXTURE_INPUT, fixture_lock
+from tests.support.locks import BASE, COMPILED, FIXTURE_INPUT, fixture_lock
 
 UV = "/opt/uv"
 
@@ -60,7 +60,7 @@ def _uv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_one_resolve_of_every_layer_split_back_into_layers() -> None:
     uv = FakeUv()
-    lock = resolve_lock(uv, FIXTURE_INPUT, "3.11")
+    lock = resolve_lock(uv, FIXTURE_INPUT, "3.11", base=BASE)
     assert lock == fixture_lock()
     assert uv.seen_inputs == {
         "core.in": "matplotlib\npandas\n",

@@ -110,8 +110,8 @@ def test_index_urls_are_http_without_credentials_or_whitespace(
         ("base-image = \"", "base-image = \"img\\nRUN id", "base-image"),
         ('  "matplotlib",', r'  "matplotlib\n",', "layers[0].requirements[0]"),
         ('  "matplotlib",', '  "matplotlib ; ; ",', "layers[0].requirements[0]"),
-        ("[[layers]]", 'evil = "x"\n\n[[layers]]', "evil (line 18): unknown key"),
-        ("hashes = [", 'extra = "x"\nhashes = [', "packages[0].extra (line 29): unknown key"),
+        ("[[layers]]", 'evil = "x"\n\n[[layers]]', "evil (line 20): unknown key"),
+        ("hashes = [", 'extra = "x"\nhashes = [', "packages[0].extra (line 31): unknown key"),
         ("[[layers]]", "layers = 3\n[[x]]", "not valid TOML"),  # a key defined twice
     ],
 )
@@ -146,9 +146,9 @@ def test_a_package_without_hashes_is_refused() -> None:
 
 def test_wrong_shapes_name_the_expected_form() -> None:
     head = TEXT[: TEXT.index("[[layers]]")]
-    shape = r"layers \(line 18\): expected an array of tables, found a string"
+    shape = r"layers \(line 20\): expected an array of tables, found a string"
     with pytest.raises(UsageError, match=shape):
         loads(head + 'layers = "x"\n')
-    assert "platforms[1] (line 13): expected a string, found an integer" in refused(
+    assert "platforms[1] (line 15): expected a string, found an integer" in refused(
         '  "linux/arm64",', "  7,"
     )
