@@ -50,6 +50,12 @@ class AppContext:
     host_root: Path = Path("/")  # where host files are read (tests: a captured tree)
     euid: int = 1000  # the process's own effective UID: 0 when dlenv itself runs as root
 
+    @property
+    def home(self) -> Path | None:
+        """The HOME this context gives (`~` in paths the spec names); None when unset."""
+        home = self.environ.get("HOME")
+        return Path(home) if home else None
+
     @classmethod
     def from_process(cls, runner: Runner | None = None) -> AppContext:
         environ = dict(os.environ)

@@ -20,7 +20,7 @@ from dlenv.knowledge.choose import Choice, Gpu, Request, choose, gpu_from_model
 from dlenv.knowledge.versions import as_tuple, parse_cc, parse_driver, parse_xy
 from dlenv.spec.model import OPTIONAL_GROUPS
 
-_CC_FORM = re.compile(r"^(sm_?\d{2,3}|\d{1,2}\.\d)$", re.IGNORECASE)
+_CC_FORM = re.compile(r"sm_?[0-9]{2,3}|[0-9]{1,2}\.[0-9]", re.IGNORECASE)  # fullmatch
 # Groups the chooser checks against CUDA; polars and xgboost fit every CUDA.
 _CUDA_GROUPS = ("cupy", "rapids", "dali")
 
@@ -116,7 +116,7 @@ def _known_cuda(k: Knowledge, cuda: str) -> None:
 
 
 def _gpu(k: Knowledge, text: str) -> Gpu:
-    if _CC_FORM.match(text.strip()):
+    if _CC_FORM.fullmatch(text.strip()):
         cc = parse_cc(text)
         model = next((m for m in k.gpus.models if m.compute_capability == cc), None)
         if model is None and not any(c.cc == cc for c in k.cuda.ccs):

@@ -25,15 +25,15 @@ from dlenv.process import Command, Result, Runner
 # "#7 [3/14] RUN ..." (BuildKit, --progress=plain).
 _STEP_PATTERNS = (
     # Multi-platform podman builds prefix each line with the platform: "[linux/arm64] STEP ...".
-    re.compile(r"^(?:\[[\w./-]+\] )?STEP (\d+)/(\d+): (.*)$"),
-    re.compile(r"^Step (\d+)/(\d+) : (.*)$"),
-    re.compile(r"^#\d+ \[(?:[\w-]+ )?(\d+)/(\d+)\] (.*)$"),
+    re.compile(r"(?:\[[\w./-]+\] )?STEP (\d+)/(\d+): (.*)"),
+    re.compile(r"Step (\d+)/(\d+) : (.*)"),
+    re.compile(r"#\d+ \[(?:[\w-]+ )?(\d+)/(\d+)\] (.*)"),
 )
 
 
 def parse_build_step(line: str) -> BuildStep | None:
     for pattern in _STEP_PATTERNS:
-        match = pattern.match(line)
+        match = pattern.fullmatch(line.rstrip("\r\n"))
         if match:
             return BuildStep(int(match[1]), int(match[2]), " ".join(match[3].split()))
     return None

@@ -29,7 +29,7 @@ from dlenv.host.parse.toolkit import CDI_GENERATE
 # (`--ulimit memlock=-1 --ulimit stack=67108864`; NVIDIA Deep Learning Frameworks user guide,
 # https://docs.nvidia.com/deeplearning/frameworks/user-guide/index.html).
 GPU_ULIMITS = ("--ulimit", "memlock=-1", "--ulimit", "stack=67108864")
-_DEVICE = re.compile(r"^(\d+|\d+:\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9A-Za-z/-]+)$")
+_DEVICE = re.compile(r"[0-9]+|[0-9]+:[0-9]+|GPU-[0-9a-fA-F-]+|MIG-[0-9A-Za-z/-]+")  # fullmatch
 
 
 class GpuUnavailable(DlenvError):
@@ -50,7 +50,7 @@ def gpu_devices(gpus: str | Sequence[str]) -> tuple[str, ...]:
         return ("all",)
     devices = tuple(str(g) for g in gpus)
     for device in devices:
-        if not _DEVICE.match(device):
+        if not _DEVICE.fullmatch(device):
             raise UsageError(
                 f"run.gpus: {device!r} is not a GPU index, UUID or MIG device",
                 hint='Use "all", indices like [0, 2], "GPU-<uuid>", "0:1" (MIG) or "MIG-<uuid>"; '

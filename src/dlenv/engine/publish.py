@@ -21,7 +21,7 @@ from dlenv.process import Command, Runner
 
 # "latest: digest: sha256:<hex> size: 1234" (docker push's last line)
 _DOCKER_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
-_REFERENCE = re.compile(r"^[a-z0-9]+([._:/-][a-zA-Z0-9_.-]+)*(@sha256:[0-9a-f]{64})?$")
+_REFERENCE = re.compile(r"[a-z0-9]+([._:/-][a-zA-Z0-9_.-]+)*(@sha256:[0-9a-f]{64})?")  # fullmatch
 
 
 def manifest_name(image_tag: str) -> str:
@@ -64,7 +64,7 @@ def build_multiplatform(
 
 
 def check_reference(reference: str) -> str:
-    if not _REFERENCE.match(reference) or "@" in reference:
+    if not _REFERENCE.fullmatch(reference) or "@" in reference:
         raise UsageError(
             f"{reference!r} is not an image reference to push to",
             hint="Give REGISTRY/NAME[:TAG], e.g. registry.example.com/team/dlenv:1 or "

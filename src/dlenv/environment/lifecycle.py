@@ -16,6 +16,7 @@ from dlenv.engine.base import RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
+from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.project import Project
 from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
@@ -131,12 +132,8 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    home = project.ctx.environ.get("HOME")
-    keys = (
-        key_files
-        or [Path(p) for p in spec.ssh.authorized_keys]
-        or default_public_keys(Path(home) if home else None)
-    )
+    home = project.ctx.home
+    keys = key_files or spec_key_files(spec, project.ctx.cwd, home) or default_public_keys(home)
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.

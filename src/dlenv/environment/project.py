@@ -15,6 +15,7 @@ from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay_urls import python_download_base, url_hosts
+from dlenv.environment.host_paths import resolve_workspace
 from dlenv.environment.names import EnvNames
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
@@ -91,12 +92,10 @@ class Project:
     def run_config(self) -> RunConfig:
         spec, names = self.spec, self.names
         user_home = f"/home/{spec.image.user}"
-        workspace = spec.run.workspace
-        workspace_source = (
-            names.workspace_volume
-            if workspace == "volume"
-            else str((self.ctx.cwd / Path(workspace).expanduser()).resolve())
-        )
+        # A host directory is checked here too: `/`, the home directory and system directories
+        # are refused whether the file or a flag names them.
+        directory = resolve_workspace(spec.run.workspace, self.ctx.cwd, self.ctx.home)
+        workspace_source = names.workspace_volume if directory is None else str(directory)
         if spec.profile == "gpu":
             _require_an_nvidia_gpu(self.ctx)
         host = self.engine.host()

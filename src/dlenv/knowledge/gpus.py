@@ -13,7 +13,7 @@ from difflib import get_close_matches
 
 # Brand words nvidia-smi adds or drops between driver generations; they never tell boards apart.
 _BRAND_WORDS = frozenset({"nvidia", "geforce", "tesla", "quadro"})
-_PCI_ID = re.compile(r"^(0x)?([0-9a-f]{4})$")
+_PCI_ID = re.compile(r"(0x)?([0-9a-f]{4})")  # fullmatch
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def normalise_pci_id(text: str) -> str | None:
     value = text.strip().lower()
     if value.startswith("10de:"):
         value = value[5:]
-    match = _PCI_ID.match(value)
+    match = _PCI_ID.fullmatch(value)
     return match[2] if match else None
 
 

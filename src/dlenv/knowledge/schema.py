@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+# pydantic-core matches `pattern` with Rust's regex crate, where `$` is the end of the text only:
+# unlike Python's re, a trailing newline does not pass.
 Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 XY = Annotated[str, Field(pattern=r"^\d{1,2}\.\d{1,2}$")]
 XYZ = Annotated[str, Field(pattern=r"^\d{1,2}\.\d{1,2}\.\d{1,2}$")]

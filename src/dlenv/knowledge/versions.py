@@ -6,9 +6,9 @@ import re
 
 from dlenv.errors import UsageError
 
-_DRIVER = re.compile(r"^\d{3,4}(\.\d{1,3}){1,2}$")
-_XY = re.compile(r"^\d{1,2}\.\d{1,2}$")
-_SM = re.compile(r"^sm_?(\d{1,2})(\d)$", re.IGNORECASE)
+_DRIVER = re.compile(r"[0-9]{3,4}(\.[0-9]{1,3}){1,2}")
+_XY = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
+_SM = re.compile(r"sm_?([0-9]{1,2})([0-9])", re.IGNORECASE)
 _LEADING_DIGITS = re.compile(r"\d+")
 
 Version = tuple[int, ...]
@@ -27,13 +27,13 @@ def as_tuple(text: str | None) -> Version:
 
 
 def is_driver_version(text: str) -> bool:
-    return bool(_DRIVER.match(text.strip()))
+    return bool(_DRIVER.fullmatch(text.strip()))
 
 
 def parse_driver(text: str, what: str = "driver version") -> Version:
     """ "550.54.14" or "570.26" -> (550, 54, 14); else a UsageError giving the expected form."""
     value = text.strip()
-    if not _DRIVER.match(value):
+    if not _DRIVER.fullmatch(value):
         raise UsageError(
             f"{what} {text!r} is not an NVIDIA driver version",
             hint='Expected the form nvidia-smi prints, e.g. "550.54.14" or "570.26".',
@@ -44,7 +44,7 @@ def parse_driver(text: str, what: str = "driver version") -> Version:
 def parse_xy(text: str, what: str, example: str) -> Version:
     """ "12.8" -> (12, 8); a UsageError naming the expected form otherwise."""
     value = text.strip()
-    if not _XY.match(value):
+    if not _XY.fullmatch(value):
         raise UsageError(
             f"{what} {text!r} is not a version X.Y", hint=f'Expected e.g. "{example}".'
         )
@@ -54,10 +54,10 @@ def parse_xy(text: str, what: str, example: str) -> Version:
 def parse_cc(text: str) -> str:
     """ "8.9", "sm_89", "sm89" -> "8.9"."""
     value = text.strip()
-    sm = _SM.match(value)
+    sm = _SM.fullmatch(value)
     if sm:
         return f"{int(sm[1])}.{sm[2]}"
-    if _XY.match(value):
+    if _XY.fullmatch(value):
         major, minor = value.split(".")
         return f"{int(major)}.{int(minor)}"
     raise UsageError(

@@ -128,7 +128,8 @@ def render_context(given: RenderInput) -> BuildContext:
         else ([], {})
     )
     values = {
-        "source": given.source,
+        # A path can hold any character: the header comment must stay one line.
+        "source": "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in given.source),
         "caps": caps,
         "base_image": env.base_image,
         "apt_packages": sorted(set(BASE_APT_PACKAGES) | set(spec.image.apt)),

@@ -76,7 +76,7 @@ def apply_overrides(
 
 def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
     # tomllib puts the position at the end of the message: "... (at line 3, column 7)".
-    match = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+    match = re.search(r"\(at line (\d+), column (\d+)\)\Z", str(exc))
     if match:
         message = str(exc)[: match.start()].strip()
         return f"line {match[1]}, column {match[2]}: TOML syntax error: {message}"
@@ -85,6 +85,8 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
 
 def _describe(error: Any, text: str) -> str:
     loc = tuple(error["loc"])
+    if error["type"] == "keyed":  # a check across keys (spec.model) that names its own key
+        loc = tuple(error["ctx"]["key"].split("."))
     path = _key_path(loc)
     where = _line_of(text, loc)
     prefix = f"line {where}: " if where else ""
@@ -105,7 +107,9 @@ def _describe(error: Any, text: str) -> str:
             "bool_parsing": "true or false",
             "list_type": 'a list, e.g. ["a", "b"]',
         }[kind]
-        return f"{prefix}{path}: expected {expected}, got {error['input']!r}"
+        given = error["input"]
+        shown = str(given).lower() if isinstance(given, bool) else repr(given)  # TOML's spelling
+        return f"{prefix}{path}: expected {expected}, got {shown}"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{prefix}{path}: {message}"
 

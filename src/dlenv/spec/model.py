@@ -8,17 +8,60 @@ from difflib import get_close_matches
 from typing import Annotated, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+# strict: TOML's `true` is a boolean, not port 1.
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-_VERSION_XY = re.compile(r"^\d+\.\d+$")
+# Every pattern here is used with `fullmatch`: `$` would also match before a trailing newline.
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+_VERSION_XY = re.compile(r"[0-9]+\.[0-9]+")
+_VERSION_XYZ = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 # Debian Policy 5.6.1 "Package" (lower-case letters, digits, + - .; alphanumeric first) and
 # 5.6.12 "Version": https://www.debian.org/doc/debian-policy/ch-controlfields.html
-_APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?$")
+_APT_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?")
 # shadow-utils' portable user name pattern (see LOGIN_PATTERN in dlenv.setup.context).
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,30}")
+_TIMEZONE = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
+_SIZE = re.compile(r"[0-9]+[kmgKMG]?")
+
+# An image reference, as the distribution/reference grammar defines it (reference.go, the
+# grammar in its package comment, and regexp.go:
+# https://github.com/distribution/reference/blob/main/reference.go):
+#   reference        := name [ ":" tag ] [ "@" digest ]
+#   name             := [domain '/'] remote-name
+#   domain           := host [':' port-number]
+#   host             := domain-name | IPv4address | \[ IPv6address \]
+#   domain-name      := domain-component ['.' domain-component]*
+#   domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
+#   port-number      := /[0-9]+/
+#   path-component   := alpha-numeric [separator alpha-numeric]*
+#   remote-name      := path-component ['/' path-component]*
+#   alpha-numeric    := /[a-z0-9]+/
+#   separator        := /[_.]|__|[-]+/
+#   tag              := /[\w][\w.-]{0,127}/
+# Go's \w is ASCII-only, hence the explicit classes. Of the digests, dlenv takes sha256 only
+# (64 lower-case hex digits, as go-digest validates it). A name is at most 255 characters
+# (NameTotalLengthMax).
+_ALNUM = r"[a-z0-9]+"
+_PATH_COMPONENT = rf"{_ALNUM}(?:(?:[_.]|__|-+){_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = (
+    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+)
+IMAGE_REFERENCE = re.compile(
+    rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@sha256:[a-f0-9]{64})?"
+)
+NAME_TOTAL_LENGTH_MAX = 255
+
+
+def is_image_reference(text: str) -> bool:
+    """True when `text` is a whole image reference (NAME[:TAG][@sha256:HEX])."""
+    match = IMAGE_REFERENCE.fullmatch(text)
+    return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
 
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
 
@@ -35,24 +78,34 @@ class ImageSpec(_Strict):
     user: str = "dev"
     apt: list[str] = ["git", "curl", "less", "vim-tiny"]
 
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if value != "auto" and not is_image_reference(value):
+            raise ValueError(
+                'expected "auto" or an image reference NAME[:TAG][@sha256:DIGEST], '
+                'e.g. "ubuntu:24.04" or "nvcr.io/nvidia/pytorch:25.01-py3"'
+            )
+        return value
+
     @field_validator("cuda")
     @classmethod
     def _cuda(cls, value: str) -> str:
-        if value != "auto" and not _VERSION_XY.match(value):
+        if value != "auto" and not _VERSION_XY.fullmatch(value):
             raise ValueError('expected "auto" or a CUDA version "X.Y", e.g. "12.8"')
         return value
 
     @field_validator("user")
     @classmethod
     def _user(cls, value: str) -> str:
-        if not _USER.match(value) or value == "root":
+        if not _USER.fullmatch(value) or value == "root":
             raise ValueError('expected a lowercase Unix user name other than root, e.g. "dev"')
         return value
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$", value):
+        if not _TIMEZONE.fullmatch(value):
             raise ValueError('expected an IANA time zone name, e.g. "Europe/Berlin"')
         return value
 
@@ -60,7 +113,7 @@ class ImageSpec(_Strict):
     @classmethod
     def _apt(cls, value: list[str]) -> list[str]:
         for name in value:
-            if not _APT_PACKAGE.match(name):
+            if not _APT_PACKAGE.fullmatch(name):
                 raise ValueError(f'{name!r} is not a Debian package name (lowercase, e.g. "git")')
         return value
 
@@ -68,7 +121,10 @@ class ImageSpec(_Strict):
 def _check_requirements(value: list[str]) -> list[str]:
     for requirement in value:
         # PEP 508 parsing refuses anything that is not a requirement; the renderer also quotes
-        # each one, so nothing here can reach a shell as code.
+        # each one, so nothing here can reach a shell as code. packaging accepts surrounding
+        # whitespace, newlines included, and a newline would end the Containerfile's RUN line.
+        if not requirement.isprintable():
+            raise ValueError(f"{requirement!r} holds a line break or another control character")
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
@@ -98,14 +154,14 @@ class PythonSpec(_Strict):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if value != "system" and not _VERSION_XY.match(value):
+        if value != "system" and not _VERSION_XY.fullmatch(value):
             raise ValueError('expected a Python version "X.Y" (e.g. "3.12") or "system"')
         return value
 
     @field_validator("uv")
     @classmethod
     def _uv(cls, value: str) -> str:
-        if not re.match(r"^\d+\.\d+\.\d+$", value):
+        if not _VERSION_XYZ.fullmatch(value):
             raise ValueError('expected an exact uv version "X.Y.Z", e.g. "0.13.9"')
         return value
 
@@ -135,7 +191,7 @@ class TorchSpec(_Strict):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if value != "auto" and not _VERSION_XY.match(value):
+        if value != "auto" and not _VERSION_XY.fullmatch(value):
             raise ValueError('expected "auto" or a PyTorch version "X.Y", e.g. "2.9"')
         return value
 
@@ -143,6 +199,17 @@ class TorchSpec(_Strict):
     @classmethod
     def _requirements(cls, value: list[str]) -> list[str]:
         return _check_requirements(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TorchSpec:
+        if self.enabled and not self.packages:  # `uv pip install` with nothing to install
+            raise PydanticCustomError(
+                "keyed",
+                'expected at least one package, e.g. ["torch"]; to leave PyTorch out, '
+                "set torch.enabled = false",
+                {"key": "torch.packages"},
+            )
+        return self
 
 
 class SshSpec(_Strict):
@@ -164,7 +231,7 @@ class RunSpec(_Strict):
     @field_validator("shm_size")
     @classmethod
     def _shm(cls, value: str) -> str:
-        if not re.match(r"^\d+[kmgKMG]?$", value):
+        if not _SIZE.fullmatch(value):
             raise ValueError('expected a size such as "8g" or "512m"')
         return value
 
@@ -186,10 +253,33 @@ class RunSpec(_Strict):
     @classmethod
     def _bind(cls, value: str) -> str:
         try:
-            ipaddress.ip_address(value)
+            # ipaddress takes any text after "%" as an IPv6 scope id, newlines included.
+            ipaddress.ip_address("%" if "%" in value else value)
         except ValueError:
             raise ValueError('expected an IP address, e.g. "127.0.0.1" or "0.0.0.0"') from None
         return value
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace(cls, value: str) -> str:
+        problem = _workspace_problem(value)
+        if problem:
+            raise ValueError(f'{problem}: expected "volume" or a host directory, e.g. "~/work"')
+        return value
+
+
+def _workspace_problem(value: str) -> str | None:
+    """Why `value` cannot be a workspace (None if it can). A host directory becomes one
+    `--volume SOURCE:TARGET` argument, so the volume syntax's separators have no place in it."""
+    if not value:
+        return "empty"
+    if any(ch in value for ch in ":,"):
+        return f"{value!r} holds ':' or ',' (volume syntax)"
+    if any(not ch.isprintable() for ch in value):
+        return f"{value!r} holds a control character"
+    if value.startswith("~") and value != "~" and not value.startswith("~/"):
+        return f"{value!r}: only ~ and ~/ (your own home) are expanded"
+    return None
 
 
 class Spec(_Strict):
@@ -203,10 +293,21 @@ class Spec(_Strict):
     jupyter: JupyterSpec = JupyterSpec()
     run: RunSpec = RunSpec()
 
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> Spec:
+        if self.ssh.port == self.jupyter.port:
+            # The key path travels in the context, so the message names jupyter.port and its line.
+            raise PydanticCustomError(
+                "keyed",
+                "{port} is also ssh.port: SSH and Jupyter need two different host ports",
+                {"key": "jupyter.port", "port": self.jupyter.port},
+            )
+        return self
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not _NAME.fullmatch(value):
             raise ValueError(
                 'expected lowercase letters, digits, "-", "_" or "." (at most 63), e.g. "vision"'
             )

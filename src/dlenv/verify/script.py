@@ -29,8 +29,8 @@ PASS, FAIL, SKIP = "pass", "fail", "skip"
 
 # nvidia-smi -L: "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-7fda...)" and, under it with MIG on,
 # "  MIG 1g.10gb     Device  0: (UUID: MIG-feb8...)".
-_GPU_LINE = re.compile(r"^GPU (\d+): (.+?) \(UUID: (GPU-[0-9a-fA-F-]+)\)\s*$")
-_MIG_LINE = re.compile(r"^\s+MIG (\S+)\s+Device\s+(\d+): \(UUID: (MIG-[^)]+)\)\s*$")
+_GPU_LINE = re.compile(r"GPU (\d+): (.+?) \(UUID: (GPU-[0-9a-fA-F-]+)\)\s*")  # fullmatch
+_MIG_LINE = re.compile(r"\s+MIG (\S+)\s+Device\s+(\d+): \(UUID: (MIG-[^)]+)\)\s*")
 # The banner of plain `nvidia-smi`: "Driver Version: 550.40.07      CUDA Version: 12.4".
 _BANNER = re.compile(r"Driver Version:\s*([\d.]+)\s+CUDA Version:\s*([\d.]+)")
 
@@ -67,11 +67,11 @@ class Report:
 def parse_gpu_list(text: str) -> list[dict[str, Any]]:
     gpus: list[dict[str, Any]] = []
     for line in text.splitlines():
-        gpu = _GPU_LINE.match(line)
+        gpu = _GPU_LINE.fullmatch(line)
         if gpu:
             gpus.append({"index": int(gpu[1]), "name": gpu[2], "uuid": gpu[3], "mig": []})
             continue
-        mig = _MIG_LINE.match(line)
+        mig = _MIG_LINE.fullmatch(line)
         if mig and gpus:
             gpus[-1]["mig"].append({"profile": mig[1], "device": int(mig[2]), "uuid": mig[3]})
     return gpus

@@ -13,7 +13,7 @@ from typing import Any
 TORCH_JSON = "https://raw.githubusercontent.com/replicate/cog/main/pkg/config/torch_compatibility.json"
 CUDA_JSON = "https://raw.githubusercontent.com/replicate/cog/main/pkg/config/cuda_compatibility.json"
 _OLDEST_TORCH = (2, 1)  # older releases have no wheels for the Pythons dlenv installs
-_TAG = re.compile(r"^(\d+\.\d+\.\d+)-(cudnn\d?)-devel-(ubuntu\d+\.\d+)$")
+_TAG = re.compile(r"(\d+\.\d+\.\d+)-(cudnn\d?)-devel-(ubuntu\d+\.\d+)")  # fullmatch
 
 
 def _local(version: str) -> str:
@@ -45,7 +45,7 @@ def torch_rows(entries: list[dict[str, Any]], *, source: str, as_of: str) -> lis
 def image_rows(entries: list[dict[str, Any]], *, source: str, as_of: str) -> list[dict[str, Any]]:
     rows = []
     for entry in entries:
-        match = _TAG.match(entry["Tag"])
+        match = _TAG.fullmatch(entry["Tag"])
         if not match:
             continue
         cuda, cudnn_tag, os_name = match.groups()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 NVIDIA_VENDOR = "10de"  # NVIDIA Corporation: https://pci-ids.ucw.cz/read/PC/10de
-_DEVICE = re.compile(r"^\t([0-9a-f]{4})  (\S+)[^\[]*\[(.+)\]\s*$")
+_DEVICE = re.compile(r"\t([0-9a-f]{4})  (\S+)[^\[]*\[(.+)\]\s*")  # fullmatch
 _NOT_A_GPU = re.compile(
     r"audio|nvswitch|reserved|engineering sample|initial devid|fpga|bridge|\bhost\b|dev id",
     re.IGNORECASE,
@@ -35,7 +35,7 @@ def nvidia_devices(text: str) -> Iterable[tuple[str, str, str]]:
             continue
         if not in_nvidia or line.startswith("\t\t"):
             continue
-        match = _DEVICE.match(line)
+        match = _DEVICE.fullmatch(line)
         if match and not _NOT_A_GPU.search(match[3]):
             yield match[1], match[2], match[3].strip()
 
@@ -61,10 +61,10 @@ def gpu_rows(
     text: str, families: list[Mapping[str, Any]], *, source: str, as_of: str
 ) -> list[dict[str, Any]]:
     """Group device IDs by (marketing name, family) and attach the family's facts."""
-    compiled = [(re.compile(f"^({f['chip']})[A-Z]*$"), f) for f in families]
+    compiled = [(re.compile(f"({f['chip']})[A-Z]*"), f) for f in families]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for pci_id, chip, name in nvidia_devices(text):
-        family = next((f for pattern, f in compiled if pattern.match(chip)), None)
+        family = next((f for pattern, f in compiled if pattern.fullmatch(chip)), None)
         if family is None:
             continue
         key = (name, family["compute_capability"])
