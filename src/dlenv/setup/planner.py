@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlenv.errors import DlenvError
-from dlenv.host.os_release import Distro, check_setup_values, detect_family
+from dlenv.host.os_release import Distro, Family, check_setup_values, detect_family
 from dlenv.knowledge.drivers import branch
 from dlenv.setup import common
 from dlenv.setup import sources as src
@@ -67,8 +67,7 @@ def build_plan(host: HostState, options: SetupOptions) -> Plan:
 def _distro(host: HostState) -> Distro:
     if host.os_release is None:
         raise UnsupportedHost(
-            "cannot tell which Linux distribution this is: no etc/os-release or "
-            "usr/lib/os-release",
+            "cannot tell which Linux distribution this is: no etc/os-release or usr/lib/os-release",
             hint="with --root, point at a directory holding the host's etc/os-release; "
             f"otherwise {MANUAL_STEPS}",
         )
@@ -89,9 +88,7 @@ def _notes(ctx: Context) -> tuple[str, ...]:
     notes: list[str] = []
     if Component.DRIVER in ctx.options.components:
         if not ctx.host.gpu_device_ids:
-            notes.append(
-                "no NVIDIA GPU found under sys/bus/pci: planning the open kernel modules"
-            )
+            notes.append("no NVIDIA GPU found under sys/bus/pci: planning the open kernel modules")
         elif ctx.host.pre_turing_gpu and ctx.open_only_gpu:
             notes.append(
                 "a GPU predates Turing and another runs only with the open kernel modules: no "
@@ -107,7 +104,26 @@ def _notes(ctx: Context) -> tuple[str, ...]:
         if ctx.host.secure_boot is None:
             notes.append("Secure Boot state unknown: the key enrolment step checks it when run")
     notes += _docker_group_notes(ctx)
+    notes += _unpinned_key_notes(ctx)
     return tuple(notes)
+
+
+def _unpinned_key_notes(ctx: Context) -> list[str]:
+    """Repository keys trusted without a pinned fingerprint (src: no source states one)."""
+    if Component.DRIVER not in ctx.options.components:
+        return []
+    if ctx.distro.family is Family.FEDORA:
+        return [
+            "RPM Fusion's signing keys come in its release packages, fetched over HTTPS, and dnf "
+            "imports them on first use: they change with every Fedora release and dlenv pins "
+            "no fingerprint for them; compare the ones dnf shows with https://rpmfusion.org/keys"
+        ]
+    if ctx.distro.os.id == "opensuse-tumbleweed":
+        return [
+            "the key of NVIDIA's openSUSE driver repository has no pinned fingerprint: "
+            "driver.repo lets zypper show it and asks you, rather than importing it unseen"
+        ]
+    return []
 
 
 def _docker_group_notes(ctx: Context) -> list[str]:

@@ -112,3 +112,35 @@ def verified_key(url: str, fingerprint: str, what: str) -> tuple[str, ...]:
         f"curl -fsSL -o {TMP}/key {shlex.quote(url)}",
         require_fingerprint(f"{TMP}/key", fingerprint, what),
     )
+
+
+# Repository keys for rpm (dnf and zypper) live here once checked; rpm imports them from here and
+# dnf repo files name them with gpgkey=file://..., so neither asks the network for a key.
+RPM_GPG_DIR = "/etc/pki/rpm-gpg"
+
+
+def import_rpm_key(url: str, fingerprint: str, what: str, dest: str) -> tuple[str, ...]:
+    """Download a repository key, check it (verified_key), install it at `dest` and import it
+    into rpm's database, so dnf and zypper trust that key and never fetch or auto-import one."""
+    target = shlex.quote(dest)
+    return (
+        *verified_key(url, fingerprint, what),
+        f"install -D -m 0644 {TMP}/key {target}",
+        REMOVE_TMP,
+        f"rpm --import {target}",
+    )
+
+
+def pin_repo_key(repo_file: str, key: str) -> str:
+    """Point every gpgkey= of a dnf repo file at the checked key on disk."""
+    expression = rf"s#^[[:space:]]*gpgkey[[:space:]]*=.*#gpgkey=file://{key}#"
+    return f"sed -i -E {shlex.quote(expression)} {shlex.quote(repo_file)}"
+
+
+def repo_key_pinned(repo_file: str, key: str) -> str:
+    """Done-if check: the repo file exists and names the checked key, and only that key."""
+    repo = shlex.quote(repo_file)
+    return (
+        f"test -s {shlex.quote(key)} && grep -qs {shlex.quote('^gpgkey=file://' + key + '$')}"
+        f" {repo} && ! grep -Eqs '^[[:space:]]*gpgkey[[:space:]]*=[[:space:]]*[a-z]+://[^/]' {repo}"
+    )

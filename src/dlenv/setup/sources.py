@@ -44,6 +44,18 @@ CUDA_ARCHIVE_KEYRING = "usr/share/keyrings/cuda-archive-keyring.gpg"
 # verified by this key, not by a sha256 pinned here.
 CUDA_REPO_KEY_FINGERPRINT = "EB693B3035CD5710E231E123A4B469963BF863CC"
 
+# The key that signs NVIDIA's rpm-based CUDA repositories (RHEL, Amazon Linux 2023, SLES and
+# openSUSE here): the driver installation guide, same page: "rpm based distributions: d42d0685";
+# NVIDIA's own SIGNATURES.md (https://github.com/NVIDIA/cuda-repo-management/blob/main/
+# SIGNATURES.md, "RPM repo method 1" and "method 2") fetches it as `<repo>/D42D0685.pub` and shows
+# "Primary key fingerprint: 610C 7B14 E068 A878 070D  A4E9 9CD0 A493 D42D 0685", and dnf's
+# "Importing GPG key 0xD42D0685 ... Fingerprint: 610C 7B14 E068 A878 070D A4E9 9CD0 A493 D42D
+# 0685" for cuda-rhel8.repo. (That README's key table names other keys for fedora43 and debian13,
+# repositories no plan here uses.)
+CUDA_RPM_KEY_FILE = "D42D0685.pub"
+CUDA_RPM_KEY_FINGERPRINT = "610C7B14E068A878070DA4E99CD0A493D42D0685"
+CUDA_RPM_KEY = "/etc/pki/rpm-gpg/RPM-GPG-KEY-NVIDIA-CUDA"
+
 OPEN_DRIVER_PACKAGE = "nvidia-open"
 PROPRIETARY_DRIVER_PACKAGE = "cuda-drivers"
 # dnf module streams on RHEL 8/9 and Amazon Linux 2023 (kernel-modules.html, tables 5 and 6).
@@ -61,6 +73,9 @@ SUSE_COMPUTE_UTILS = "nvidia-compute-utils-G06"
 TUMBLEWEED_NVIDIA_REPO = "https://download.nvidia.com/opensuse/tumbleweed"
 TUMBLEWEED_OPEN_KMP = "nvidia-open-driver-G06-signed-kmp-default"
 TUMBLEWEED_PROPRIETARY_KMP = "nvidia-driver-G06-kmp-default"
+# No source consulted (NVIDIA's pages, the openSUSE wiki) states the full fingerprint of the key
+# that signs this repository, so none is pinned: zypper shows it and the user decides
+# (suse.py, driver.repo; the plan's notes say so).
 
 # Secure Boot: DKMS (Debian, RHEL, Amazon Linux) signs with this key and prints it for
 # `mokutil --import`; akmods (Fedora) needs `kmodgenca -a` first (RPM Fusion Howto/Secure Boot).
@@ -71,6 +86,9 @@ UBUNTU_MOK_KEY = "/var/lib/shim-signed/mok/MOK.der"
 AKMODS_MOK_KEY = "/etc/pki/akmods/certs/public_key.der"
 
 # --- RPM Fusion (Fedora) -----------------------------------------------------------------------
+# The release packages carry RPM Fusion's per-release signing keys, which dnf imports on first
+# use. No fingerprint is pinned: they change with every Fedora release and no source consulted
+# here lists them (the plan's notes say so).
 
 RPMFUSION_FREE = (
     "https://mirrors.rpmfusion.org/free/fedora/rpmfusion-free-release-$(rpm -E %fedora).noarch.rpm"
@@ -99,6 +117,11 @@ TOOLKIT_GPG_KEY = "https://nvidia.github.io/libnvidia-container/gpgkey"
 # NO_PUBKEY DDCAE044F796ECB0 without it (nvidia-container-toolkit issue #1478).
 TOOLKIT_KEY_FINGERPRINT = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
 TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+# The rpm repository file (TOOLKIT_RPM_REPO_URL) names the same key: `gpgkey=https://nvidia.github
+# .io/libnvidia-container/gpgkey`, with `repo_gpgcheck=1` (copies of the file in public
+# provisioning code, found with code search). dnf gets it from here, checked, via gpgkey=file://.
+TOOLKIT_RPM_KEY = "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit"
+TOOLKIT_RPM_REPO = "/etc/yum.repos.d/nvidia-container-toolkit.repo"
 TOOLKIT_APT_LIST_URL = (
     "https://nvidia.github.io/libnvidia-container/stable/deb/nvidia-container-toolkit.list"
 )
@@ -178,6 +201,13 @@ DOCKER_APT_KEY = "/etc/apt/keyrings/docker.asc"
 DOCKER_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 DOCKER_APT_LIST = "/etc/apt/sources.list.d/docker.list"
 DOCKER_RPM_REPO = "/etc/yum.repos.d/docker-ce.repo"
+# Docker's rpm repository key (download.docker.com/linux/{fedora,rhel,centos}/gpg, the gpgkey= of
+# each docker-ce.repo): "If prompted to accept the GPG key, verify that the fingerprint matches
+# `060A 61C5 1B55 8A7F 742B 77AA C52F EB6B 621E 9F35`, and if so, accept it."
+# (https://docs.docker.com/engine/install/fedora/ and /rhel/, /centos/; docker/docs
+# content/manuals/engine/install/fedora.md.)
+DOCKER_RPM_KEY_FINGERPRINT = "060A61C51B558A7F742B77AAC52FEB6B621E9F35"
+DOCKER_RPM_KEY = "/etc/pki/rpm-gpg/RPM-GPG-KEY-docker-ce"
 # Docker CE has no openSUSE/SLES (x86_64) or Amazon Linux packages; those distros ship their own
 # `docker` package (SLES: in the Containers Module, https://documentation.suse.com/sles/15-SP6/
 # html/SLES-all/cha-docker-installation.html; AL2023: https://docs.aws.amazon.com/linux/al2023/

@@ -242,3 +242,162 @@ def test_the_docker_key_check_runs(
     assert target.exists() is trusted
     if not trusted:
         assert "not trusting it" in done.stderr
+
+
+# --- rpm families (dnf, zypper): the same check before `rpm --import` ---------------------------
+
+RPM_HOSTS = ["fedora-41", "rhel-9.2", "rocky-9.5", "amzn-2023", "opensuse-leap-15.6", "sles-15-sp2"]
+
+
+def _rpm_script(host: str, engine: Engine = Engine.DOCKER) -> str:
+    state = read_host_state(FIXTURES / host, arch="x86_64")
+    return render_script(build_plan(state, SetupOptions(engine=engine, user="dev")))
+
+
+@pytest.mark.parametrize("host", [*RPM_HOSTS, "opensuse-tumbleweed"])
+@pytest.mark.parametrize("engine", [Engine.DOCKER, Engine.PODMAN])
+def test_rpm_families_never_auto_import_keys(host: str, engine: Engine) -> None:
+    if host == "amzn-2023" and engine is Engine.PODMAN:
+        pytest.skip("Amazon Linux 2023 has no Podman")
+    script = _rpm_script(host, engine)
+    assert "--gpg-auto-import-keys" not in script
+    assert "/tmp/" not in script
+    # Every key rpm imports was checked first in the same step, from a file on disk.
+    lines = script.splitlines()
+    functions = [line[:-4] for line in lines if line.startswith("do_") and line.endswith("() {")]
+    imports = 0
+    for function in functions:
+        body = _body(script, function)
+        for i, command in enumerate(body):
+            if command.startswith("rpm --import"):
+                imports += 1
+                key = command.split()[-1]
+                assert key.startswith("/etc/pki/rpm-gpg/"), command
+                check = next(j for j, c in enumerate(body) if "not trusting it" in c)
+                install = body.index(f'install -D -m 0644 "$tmp"/key {key}')
+                assert check < install < i
+    assert imports >= 1
+
+
+@pytest.mark.parametrize(
+    ("host", "function", "fingerprint", "key", "repo"),
+    [
+        (
+            "rhel-9.2",
+            "do_driver_repo",
+            src.CUDA_RPM_KEY_FINGERPRINT,
+            src.CUDA_RPM_KEY,
+            "/etc/yum.repos.d/cuda-rhel9.repo",
+        ),
+        (
+            "amzn-2023",
+            "do_driver_repo",
+            src.CUDA_RPM_KEY_FINGERPRINT,
+            src.CUDA_RPM_KEY,
+            "/etc/yum.repos.d/cuda-amzn2023.repo",
+        ),
+        (
+            "rocky-9.5",
+            "do_toolkit_repo",
+            src.TOOLKIT_KEY_FINGERPRINT,
+            src.TOOLKIT_RPM_KEY,
+            src.TOOLKIT_RPM_REPO,
+        ),
+        (
+            "fedora-41",
+            "do_engine_docker_repo",
+            src.DOCKER_RPM_KEY_FINGERPRINT,
+            src.DOCKER_RPM_KEY,
+            src.DOCKER_RPM_REPO,
+        ),
+        (
+            "rhel-9.2",
+            "do_engine_docker_repo",
+            src.DOCKER_RPM_KEY_FINGERPRINT,
+            src.DOCKER_RPM_KEY,
+            src.DOCKER_RPM_REPO,
+        ),
+    ],
+)
+def test_dnf_repos_name_the_checked_key_on_disk(
+    host: str, function: str, fingerprint: str, key: str, repo: str
+) -> None:
+    script = _rpm_script(host)
+    body = _body(script, function)
+    assert body[-1] == (
+        f"sed -i -E 's#^[[:space:]]*gpgkey[[:space:]]*=.*#gpgkey=file://{key}#' {repo}"
+    )
+    assert any(f"= {fingerprint} ||" in c for c in body)
+    check = "\n".join(_body(script, "check_" + function.removeprefix("do_")))
+    assert f"grep -qs '^gpgkey=file://{key}$' {repo}" in check
+
+
+def test_pinned_rpm_fingerprints_are_full_v4_fingerprints() -> None:
+    for fpr in (src.CUDA_RPM_KEY_FINGERPRINT, src.DOCKER_RPM_KEY_FINGERPRINT):
+        assert re.fullmatch(r"[0-9A-F]{40}", fpr)
+    # The short ids the vendors publish (rpm's gpg-pubkey-d42d0685, dnf's 0x621E9F35).
+    assert src.CUDA_RPM_KEY_FINGERPRINT.endswith("D42D0685")
+    assert src.DOCKER_RPM_KEY_FINGERPRINT.endswith("621E9F35")
+
+
+_CURL_RPM = """#!/usr/bin/env bash
+# A key for -o .../key; a repo file that names a key on the network for anything else.
+out=""; prev=""
+for a in "$@"; do [[ "$prev" == -o ]] && out="$a"; prev="$a"; done
+case "$out" in
+  */key) printf 'key\\n' > "$out" ;;
+  *) printf '[r]\\ngpgkey=https://example.invalid/k\\n' > "$out" ;;
+esac
+"""
+_RPM = """#!/usr/bin/env bash
+echo "$*" >> "$FAKE_RPM_LOG"
+"""
+
+
+@pytest.mark.skipif(shutil.which("awk") is None, reason="needs awk")
+@pytest.mark.parametrize(
+    ("primaries", "trusted"),
+    [
+        ((src.TOOLKIT_KEY_FINGERPRINT,), True),
+        (("A" * 40,), False),
+        ((src.TOOLKIT_KEY_FINGERPRINT, "A" * 40), False),
+        ((), False),
+    ],
+)
+def test_the_dnf_toolkit_key_check_runs(
+    tmp_path: Path, primaries: tuple[str, ...], trusted: bool
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("gpg", _GPG), ("curl", _CURL_RPM), ("rpm", _RPM)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    listing = tmp_path / "listing"
+    listing.write_text(_listing(*primaries))
+    rpm_log = tmp_path / "rpm.log"
+    key = tmp_path / "pki" / "RPM-GPG-KEY-nvidia-container-toolkit"
+    repo = tmp_path / "nvidia-container-toolkit.repo"
+    script = _rpm_script("rocky-9.5")
+    steps = "\n".join(_body(script, "do_toolkit_repo"))
+    check = "\n".join(_body(script, "check_toolkit_repo"))
+    text = "set -euo pipefail\nf() {\n" + steps + "\n}\nc() {\n" + check + "\n}\nf\nc\n"
+    text = text.replace(src.TOOLKIT_RPM_KEY, str(key)).replace(src.TOOLKIT_RPM_REPO, str(repo))
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "FAKE_LISTING": str(listing),
+        "FAKE_RPM_LOG": str(rpm_log),
+    }
+    done = subprocess.run(
+        ["bash", "-c", text], check=False, env=env, capture_output=True, text=True
+    )
+    assert (done.returncode == 0) is trusted, done.stderr
+    assert key.exists() is trusted
+    if trusted:
+        assert rpm_log.read_text() == f"--import {key}\n"
+        assert f"gpgkey=file://{key}\n" in repo.read_text()
+        assert "example.invalid/k" not in repo.read_text()
+    else:
+        assert not rpm_log.exists()  # nothing imported
+        assert not repo.exists()  # and no repository added
+        assert "not trusting it" in done.stderr

@@ -14,7 +14,7 @@ from dlenv.setup import sources as src
 from dlenv.setup.context import Context
 from dlenv.setup.families import dnf
 from dlenv.setup.plan import After, Component, Engine, Step
-from dlenv.setup.shell import rpm_installed
+from dlenv.setup.shell import repo_key_pinned, rpm_installed
 
 SUPPORTED_VERSION = "2023"
 
@@ -38,8 +38,8 @@ def driver(ctx: Context) -> list[Step]:
             id="driver.repo",
             component=Component.DRIVER,
             reason="NVIDIA's CUDA repository for Amazon Linux 2023 carries the driver",
-            check="test -s /etc/yum.repos.d/cuda-amzn2023.repo",
-            commands=(dnf.add_repo(repo, dnf5=False),),
+            check=repo_key_pinned(dnf.repo_file(repo), src.CUDA_RPM_KEY),
+            commands=dnf.cuda_repo(repo),
         ),
         Step(
             id="driver.install",

@@ -15,7 +15,7 @@ from dlenv.setup import sources as src
 from dlenv.setup.context import Context
 from dlenv.setup.families import dnf
 from dlenv.setup.plan import After, Component, Engine, Step
-from dlenv.setup.shell import rpm_installed
+from dlenv.setup.shell import repo_key_pinned, rpm_installed
 
 OLDEST_MAJOR = 8
 # From EL10 the driver is no longer packaged as a dnf module stream (kernel-modules.html).
@@ -37,8 +37,7 @@ def _epel(ctx: Context, major: int) -> Step:
     distro_id = ctx.distro.os.id
     if distro_id == "rhel":
         crb = (
-            "subscription-manager repos --enable"
-            f' "codeready-builder-for-rhel-{major}-$(arch)-rpms"'
+            f'subscription-manager repos --enable "codeready-builder-for-rhel-{major}-$(arch)-rpms"'
         )
         epel = "dnf install -y " + src.EPEL_RELEASE_RPM.format(major=major)
         package = "epel-release"
@@ -82,9 +81,10 @@ def driver(ctx: Context) -> list[Step]:
         Step(
             id="driver.repo",
             component=Component.DRIVER,
-            reason="NVIDIA's CUDA repository for this release carries the driver",
-            check=f"test -s /etc/yum.repos.d/cuda-rhel{int(major)}.repo",
-            commands=(dnf.add_repo(repo, dnf5=False),),
+            reason="NVIDIA's CUDA repository for this release carries the driver; trusted "
+            "only with its pinned key",
+            check=repo_key_pinned(dnf.repo_file(repo), src.CUDA_RPM_KEY),
+            commands=dnf.cuda_repo(repo),
         ),
         Step(
             id="driver.install",

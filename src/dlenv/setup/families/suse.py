@@ -14,7 +14,7 @@ from dlenv.setup import common
 from dlenv.setup import sources as src
 from dlenv.setup.context import Context
 from dlenv.setup.plan import After, Component, Engine, Step
-from dlenv.setup.shell import rpm_installed
+from dlenv.setup.shell import import_rpm_key, rpm_installed
 
 ZYPPER = "zypper --non-interactive"
 INITRAMFS = "dracut --force"
@@ -47,6 +47,19 @@ def driver(ctx: Context) -> list[Step]:
             if ctx.open_modules
             else (src.TUMBLEWEED_PROPRIETARY_KMP, src.SUSE_COMPUTE_UTILS)
         )
+        # No pinned fingerprint for this key (sources.py): zypper shows it and asks, instead
+        # of importing it unseen.
+        repo = Step(
+            id="driver.repo",
+            component=Component.DRIVER,
+            reason="NVIDIA's openSUSE driver repository; its key has no pinned fingerprint, so "
+            "zypper shows it and you decide",
+            check=f"{repo_check} && {ZYPPER} refresh NVIDIA >/dev/null 2>&1",
+            commands=(f"{repo_check} || {add}", "zypper refresh NVIDIA"),
+            interactive=True,
+            hint="zypper asks whether to trust the repository's key: compare the fingerprint "
+            "it shows with one NVIDIA publishes before answering 'a' or 't'",
+        )
     else:
         distro = "sles15" if _sles(ctx) else "opensuse15"
         base = f"{src.CUDA_REPO_BASE}/{distro}/{ctx.cuda_arch}"
@@ -57,14 +70,26 @@ def driver(ctx: Context) -> list[Step]:
             if ctx.open_modules
             else (src.PROPRIETARY_DRIVER_PACKAGE,)
         )
-    return [
-        Step(
+        # The checked key goes into rpm's database first: zypper trusts it from there, and
+        # never told to import keys on its own, it refuses any other key the repository offers.
+        repo = Step(
             id="driver.repo",
             component=Component.DRIVER,
-            reason="NVIDIA's driver repository for this release",
-            check=repo_check,
-            commands=(add, f"{ZYPPER} --gpg-auto-import-keys refresh"),
-        ),
+            reason="NVIDIA's CUDA repository for this release, trusted only with its pinned key",
+            check=f"test -s {shlex.quote(src.CUDA_RPM_KEY)} && {repo_check}",
+            commands=(
+                *import_rpm_key(
+                    f"{base}/{src.CUDA_RPM_KEY_FILE}",
+                    src.CUDA_RPM_KEY_FINGERPRINT,
+                    "NVIDIA CUDA repository",
+                    src.CUDA_RPM_KEY,
+                ),
+                f"{repo_check} || {add}",
+                f"{ZYPPER} refresh",
+            ),
+        )
+    return [
+        repo,
         Step(
             id="driver.install",
             component=Component.DRIVER,
@@ -72,9 +97,7 @@ def driver(ctx: Context) -> list[Step]:
                 ctx, "; SUSE's KMPs come signed, so Secure Boot needs no local key"
             ),
             check=rpm_installed(*packages),
-            commands=(
-                f"{ZYPPER} --gpg-auto-import-keys install " + " ".join(map(shlex.quote, packages)),
-            ),
+            commands=(f"{ZYPPER} install " + " ".join(map(shlex.quote, packages)),),
             after=After.REBOOT,
         ),
         common.nouveau(INITRAMFS),
@@ -83,22 +106,29 @@ def driver(ctx: Context) -> list[Step]:
 
 
 def toolkit(ctx: Context) -> list[Step]:
+    toolkit_repo = f"{ZYPPER} lr -u | grep -q nvidia.github.io/libnvidia-container"
     return [
         Step(
             id="toolkit.repo",
             component=Component.TOOLKIT,
-            reason="NVIDIA's libnvidia-container repository",
-            check=f"{ZYPPER} lr -u | grep -q nvidia.github.io/libnvidia-container",
-            commands=(f"{ZYPPER} addrepo {shlex.quote(src.TOOLKIT_RPM_REPO_URL)}",),
+            reason="NVIDIA's libnvidia-container repository, trusted only with its pinned key",
+            check=f"test -s {shlex.quote(src.TOOLKIT_RPM_KEY)} && {toolkit_repo}",
+            commands=(
+                *import_rpm_key(
+                    src.TOOLKIT_GPG_KEY,
+                    src.TOOLKIT_KEY_FINGERPRINT,
+                    "NVIDIA Container Toolkit",
+                    src.TOOLKIT_RPM_KEY,
+                ),
+                f"{toolkit_repo} || {ZYPPER} addrepo {shlex.quote(src.TOOLKIT_RPM_REPO_URL)}",
+            ),
         ),
         Step(
             id="toolkit.install",
             component=Component.TOOLKIT,
             reason="nvidia-ctk and the container runtime hook (CDI and Docker both use them)",
             check=rpm_installed(src.TOOLKIT_PACKAGE),
-            commands=(
-                f"{ZYPPER} --gpg-auto-import-keys install {shlex.quote(src.TOOLKIT_PACKAGE)}",
-            ),
+            commands=(f"{ZYPPER} install {shlex.quote(src.TOOLKIT_PACKAGE)}",),
         ),
     ]
 
