@@ -22,7 +22,7 @@ from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
 from dlenv.ports import check_ports_free, is_loopback
 from dlenv.readiness import Endpoints, wait_for_container
-from dlenv.state import default_public_keys
+from dlenv.ssh_keys import public_keys_or_new
 
 
 def ensure_image(project: Project, *, force: bool = False) -> bool:
@@ -139,7 +139,12 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             "(SSH is key-only and Jupyter needs the token)."
         )
     home = project.ctx.home
-    keys = key_files or spec_key_files(spec, project.ctx.cwd, home) or default_public_keys(home)
+    keys = (
+        key_files
+        or spec_key_files(spec, project.ctx.cwd, home)
+        # None named: the user's own keys, or on a first run a pair made for dlenv.
+        or public_keys_or_new(home or Path.home(), project.ctx.runner)
+    )
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.

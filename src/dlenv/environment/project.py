@@ -143,8 +143,10 @@ class Project:
 
 def open_project(options: EnvOptions, ctx: AppContext) -> Project:
     spec, source = load_effective_spec(options, ctx)
-    resolved = resolve_here(spec, ctx)
+    # The engine first: with none installed, that is the first thing to fix, and resolving
+    # (nvidia-smi, uv) would only delay the message.
     engine, choice = open_engine(options.engine, spec.engine, ctx.runner)
+    resolved = resolve_here(spec, ctx)
     ca_bundle = _check_ca_bundle(options.ca_bundle, ctx.cwd)
     lock = lock_for_build(lock_path(source, ctx.cwd), resolved)
     given = RenderInput(
