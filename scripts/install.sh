@@ -52,8 +52,8 @@ elif [ ! -e "$venv" ]; then
 fi
 
 say "installing dlenv from $src into $venv"
-# Same version number, new code: pip would keep the installed copy, so remove it first.
-"$venv/bin/python" -m pip uninstall --quiet --yes dlenv >/dev/null 2>&1 || true
+# pip always reinstalls from a directory (it cannot tell that the code is unchanged), so a
+# re-run upgrades; a failed one leaves the installed dlenv as it was.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$src" \
   || die "pip could not install dlenv into $venv (its output is above)" \
     "behind a TLS-intercepting proxy, set PIP_CERT=/path/to/ca-bundle.pem and run it again"
