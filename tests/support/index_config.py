@@ -3,19 +3,36 @@ reserved `.test` domain (RFC 2606), so no real registry host is named in a test 
 
 from __future__ import annotations
 
+import urllib.parse
+
 from dlenv.knowledge import load_knowledge
 from dlenv.resolve.indexes import IndexConfig, named_upstreams
 
-MIRROR_DEFAULT = "https://mirror.test/simple"
-MIRROR_BASES = {"pytorch": "https://torch-mirror.test/whl", "nvidia": "https://nv-mirror.test"}
+
+def index_url(
+    name: str, path: str = "/simple", *, scheme: str = "https", userinfo: str = ""
+) -> str:
+    """The one place tests make an index URL: host `<name>.test`, a reserved domain that no
+    registry or mirror can hold (RFC 2606), so a test can never reach or name a real index."""
+    return urllib.parse.urlunsplit((scheme, f"{userinfo}{name}.test", path, "", ""))
+
+
+def loopback_url(port: int, path: str, *, host: str = "127.0.0.1", scheme: str = "http") -> str:
+    """A URL of a server the test itself runs on this machine's loopback."""
+    return urllib.parse.urlunsplit((scheme, f"{host}:{port}", path, "", ""))
+
+
+MIRROR_DEFAULT = index_url("mirror")
+MIRROR_BASES = {"pytorch": index_url("torch-mirror", "/whl"), "nvidia": index_url("nv-mirror", "")}
+
+# The upstream indexes as the knowledge data names them (PyTorch's base, NVIDIA's): tests compare
+# with these rather than repeating a registry's address.
+UPSTREAMS = named_upstreams(load_knowledge())
 
 TEST_INDEXES = IndexConfig(
     default=MIRROR_DEFAULT,
     origin="UV_DEFAULT_INDEX",
-    mirrors={
-        upstream: MIRROR_BASES[name]
-        for name, upstream in named_upstreams(load_knowledge()).items()
-    },
+    mirrors={upstream: MIRROR_BASES[name] for name, upstream in UPSTREAMS.items()},
 )
 
 

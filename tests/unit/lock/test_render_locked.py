@@ -13,6 +13,7 @@ from dlenv.lock import Lock
 from dlenv.render import RenderInput, render_context
 from dlenv.render.context import BuildContext
 from dlenv.resolve import resolve
+from tests.support.index_config import index_url
 from tests.support.locks import GOLDEN, fixture_lock
 from tests.unit.lock.test_stale import spec
 
@@ -123,11 +124,11 @@ def test_a_layer_with_nothing_of_its_own_is_skipped() -> None:
 
 
 def test_indexes_of_the_resolve_are_given_to_every_layer() -> None:
-    lock = replace(fixture_lock(), extra_index_urls=("https://download.pytorch.org/whl/cpu",))
+    lock = replace(fixture_lock(), extra_index_urls=(index_url("torch-upstream", "/whl/cpu"),))
     runs = [
         line
         for line in render(lock=lock).files["Containerfile"].splitlines()
         if "uv pip install --no-deps" in line
     ]
     assert len(runs) == 3
-    assert all("--extra-index-url https://download.pytorch.org/whl/cpu" in r for r in runs)
+    assert all(f"--extra-index-url {index_url('torch-upstream', '/whl/cpu')}" in r for r in runs)

@@ -11,6 +11,7 @@ from dlenv.lock.locate import StaleLockError, lock_for_build, lock_path
 from dlenv.lock.model import LayerInput
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
+from tests.support.index_config import UPSTREAMS
 from tests.support.locks import FIXTURE_INPUT, fixture_lock
 
 CPU = {
@@ -75,9 +76,9 @@ def test_a_hand_edited_digest_is_reported() -> None:
 
 
 def test_new_index_is_named() -> None:
-    wanted = replace(FIXTURE_INPUT, extra_index_urls=("https://pypi.nvidia.com",))
+    wanted = replace(FIXTURE_INPUT, extra_index_urls=(UPSTREAMS["nvidia"],))
     assert stale_reasons(fixture_lock(), wanted) == [
-        "package indexes changed (CUDA variant or groups): (none) -> https://pypi.nvidia.com"
+        f"package indexes changed (CUDA variant or groups): (none) -> {UPSTREAMS['nvidia']}"
     ]
 
 

@@ -13,10 +13,18 @@ import pytest
 from dlenv.errors import UsageError
 from dlenv.lock import dumps, loads
 from dlenv.lock.validate import LockFieldError
+from tests.support.index_config import index_url
 from tests.support.locks import fixture_lock
 
 TEXT = dumps(fixture_lock())
 HASH = "sha256:" + "0" * 64
+EVIL = index_url("evil", "", scheme="http")
+SAME = index_url("a", "/s")
+
+
+def urls(*values: str) -> str:
+    """The lock's `extra-index-urls` line holding `values` (a TOML array of basic strings)."""
+    return "extra-index-urls = [" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
 def refused(old: str, new: str) -> str:
@@ -47,7 +55,7 @@ def line(text: str) -> int:
         ('name = "contourpy"', 'name = "contourpy -e ."', "layers[0].packages[0].name"),
         ('name = "contourpy"', r'name = "contourpy\n"', "layers[0].packages[0].name"),
         # versions: PEP 440, in uv's normal form only
-        ('version = "1.3.3"', 'version = "1.3.3 --index-url http://evil.test"', "version"),
+        ('version = "1.3.3"', f'version = "1.3.3 --index-url {EVIL}"', "version"),
         ('version = "1.3.3"', r'version = "1.3.3\n"', "version"),
         ('version = "1.3.3"', 'version = "v1.3.3"', "version"),
         ('version = "1.3.3"', 'version = "1.3.3-alpha"', "version"),
@@ -74,17 +82,17 @@ def test_each_package_value_is_checked(old: str, new: str, where: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
-        ("extra-index-urls = []", 'extra-index-urls = ["ftp://evil.test/simple"]', "[0]"),
-        ("extra-index-urls = []", 'extra-index-urls = ["https://u:pw@evil.test/"]', "[0]"),
-        ("extra-index-urls = []", 'extra-index-urls = ["https://evil.test/a b"]', "[0]"),
-        ("extra-index-urls = []", r'extra-index-urls = ["https://evil.test/\n"]', "[0]"),
-        ("extra-index-urls = []", "extra-index-urls = [\"https://a.test/'$(id)'\"]", "[0]"),
+        ("extra-index-urls = []", urls(index_url("evil", scheme="ftp")), "[0]"),
+        ("extra-index-urls = []", urls(index_url("evil", "/", userinfo="u:pw@")), "[0]"),
+        ("extra-index-urls = []", urls(index_url("evil", "/a b")), "[0]"),
+        ("extra-index-urls = []", urls(index_url("evil", "/\\n")), "[0]"),
+        ("extra-index-urls = []", urls(index_url("a", "/'$(id)'")), "[0]"),
         ("extra-index-urls = []", 'extra-index-urls = ["https://:99999/"]', "[0]"),
         ("extra-index-urls = []", 'extra-index-urls = ["https:///simple"]', "[0]"),
         (
             "extra-index-urls = []",
-            'extra-index-urls = ["https://a.test/s", "https://a.test/s"]',
-            "index 'https://a.test/s' appears twice",
+            urls(SAME, SAME),
+            f"index '{SAME}' appears twice",
         ),
     ],
 )

@@ -14,7 +14,7 @@ from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.render import RenderInput, render_context
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
-from tests.support.index_config import TEST_INDEXES
+from tests.support.index_config import MIRROR_BASES, TEST_INDEXES
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "render"
 LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
@@ -232,7 +232,7 @@ def test_torch_reads_pytorchs_index_for_its_variant_and_nothing_else() -> None:
     spec = apply_overrides(Spec(), CPU_TEST_SPEC | {"torch.enabled": True})
     env = resolve(spec, indexes=TEST_INDEXES)
     torch = next(layer for layer in env.layers if layer.name == "torch")
-    assert env.index_options(torch) == (("--default-index", "https://torch-mirror.test/whl/cpu"),)
+    assert env.index_options(torch) == (("--default-index", MIRROR_BASES["pytorch"] + "/cpu"),)
 
 
 def test_layers_go_from_heaviest_to_lightest() -> None:

@@ -17,8 +17,9 @@ from dlenv.resolve.indexes import (
     read_index_config,
 )
 from tests.support.fakes import FakeRunner
+from tests.support.index_config import index_url
 
-BUILTIN = "https://builtin.test/simple"
+BUILTIN = index_url("builtin")
 
 
 def uv(configured: str, builtin: str = BUILTIN) -> FakeRunner:
@@ -43,22 +44,22 @@ def test_without_configuration_uvs_own_default_is_used(tmp_path: Path) -> None:
 
 
 def test_uv_configuration_wins(tmp_path: Path) -> None:
-    environ = home(tmp_path) | {"UV_DEFAULT_INDEX": "https://uv-mirror.test/simple"}
-    config = read_index_config(uv("https://uv-mirror.test/simple"), environ)
-    assert (config.default, config.origin) == ("https://uv-mirror.test/simple", "UV_DEFAULT_INDEX")
+    environ = home(tmp_path) | {"UV_DEFAULT_INDEX": index_url("uv-mirror")}
+    config = read_index_config(uv(index_url("uv-mirror")), environ)
+    assert (config.default, config.origin) == (index_url("uv-mirror"), "UV_DEFAULT_INDEX")
 
 
 def test_uv_toml_is_named_when_no_variable_is_set(tmp_path: Path) -> None:
-    config = read_index_config(uv("https://toml-mirror.test/simple"), home(tmp_path))
+    config = read_index_config(uv(index_url("toml-mirror")), home(tmp_path))
     assert config.origin == "uv.toml"
 
 
 def test_pip_configuration_is_read_when_uv_has_none(tmp_path: Path) -> None:
     conf = tmp_path / ".config" / "pip" / "pip.conf"
     conf.parent.mkdir(parents=True)
-    conf.write_text("[global]\nindex-url = https://pip-mirror.test/simple\ntimeout = 60\n")
+    conf.write_text(f"[global]\nindex-url = {index_url('pip-mirror')}\ntimeout = 60\n")
     config = read_index_config(uv(BUILTIN), home(tmp_path), root=tmp_path)
-    assert config.default == "https://pip-mirror.test/simple"
+    assert config.default == index_url("pip-mirror")
     assert config.origin == f"{conf} [global] index-url"
 
 
@@ -67,20 +68,20 @@ def test_pip_install_section_overrides_global_and_the_variable_overrides_files(
 ) -> None:
     (tmp_path / "xdg" / "pip").mkdir(parents=True)
     (tmp_path / "xdg" / "pip" / "pip.conf").write_text(
-        "[global]\nindex-url = https://a.test/simple\n[install]\nindex-url = https://b.test/simple\n"
+        f"[global]\nindex-url = {index_url('a')}\n[install]\nindex-url = {index_url('b')}\n"
     )
     (tmp_path / "etc").mkdir()
-    (tmp_path / "etc" / "pip.conf").write_text("[global]\nindex-url = https://z.test/simple\n")
+    (tmp_path / "etc" / "pip.conf").write_text(f"[global]\nindex-url = {index_url('z')}\n")
     assert pip_index_url(home(tmp_path), tmp_path) == (
-        "https://b.test/simple",
+        index_url("b"),
         f"{tmp_path / 'xdg' / 'pip' / 'pip.conf'} [install] index-url",
     )
-    environ = home(tmp_path) | {"PIP_INDEX_URL": "https://c.test/simple"}
-    assert pip_index_url(environ, tmp_path) == ("https://c.test/simple", "PIP_INDEX_URL")
+    environ = home(tmp_path) | {"PIP_INDEX_URL": index_url("c")}
+    assert pip_index_url(environ, tmp_path) == (index_url("c"), "PIP_INDEX_URL")
 
 
 def test_an_index_url_with_credentials_is_refused(tmp_path: Path) -> None:
-    environ = home(tmp_path) | {"PIP_INDEX_URL": "https://user:s3cret@private.test/simple"}
+    environ = home(tmp_path) | {"PIP_INDEX_URL": index_url("private", userinfo="user:s3cret@")}
     with pytest.raises(UsageError) as refused:
         read_index_config(uv(BUILTIN), environ, root=tmp_path)
     assert "credentials" in refused.value.message and "s3cret" not in refused.value.message
@@ -90,18 +91,18 @@ def test_a_mirror_replaces_its_upstream_prefix_only() -> None:
     config = IndexConfig(
         default=BUILTIN,
         origin="test",
-        mirrors={"https://upstream.test/whl": "https://mirror.test/torch/"},
+        mirrors={index_url("upstream", "/whl"): index_url("mirror", "/torch/")},
     )
-    assert config.locate("https://upstream.test/whl/cu128") == "https://mirror.test/torch/cu128"
-    assert config.locate("https://upstream.test/whlx") == "https://upstream.test/whlx"
+    assert config.locate(index_url("upstream", "/whl/cu128")) == index_url("mirror", "/torch/cu128")
+    assert config.locate(index_url("upstream", "/whlx")) == index_url("upstream", "/whlx")
     assert config.locate(None) == BUILTIN
 
 
 def test_named_mirrors_come_from_their_variables(tmp_path: Path) -> None:
-    environ = home(tmp_path) | {"DLENV_INDEX_PYTORCH": "https://torch.test/whl"}
-    upstreams = {"pytorch": "https://upstream.test/whl", "nvidia": "https://nv.test"}
+    environ = home(tmp_path) | {"DLENV_INDEX_PYTORCH": index_url("torch", "/whl")}
+    upstreams = {"pytorch": index_url("upstream", "/whl"), "nvidia": index_url("nv", "")}
     config = read_index_config(uv(BUILTIN), environ, upstreams, root=tmp_path)
-    assert config.mirrors == {"https://upstream.test/whl": "https://torch.test/whl"}
+    assert config.mirrors == {index_url("upstream", "/whl"): index_url("torch", "/whl")}
 
 
 def test_uv_names_where_it_downloads_a_python(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,9 +112,9 @@ def test_uv_names_where_it_downloads_a_python(monkeypatch: pytest.MonkeyPatch) -
         "key": "cpython-3.12.16-linux-x86_64-gnu",
         "version": "3.12.16",
         "implementation": "cpython",
-        "url": "https://downloads.test/releases/download/20261110/cpython-3.12.16.tar.gz",
+        "url": index_url("downloads", "/releases/download/20261110/cpython-3.12.16.tar.gz"),
     }
-    other = entry | {"version": "3.13.9", "url": "https://downloads.test/x/3.13.tar.gz"}
+    other = entry | {"version": "3.13.9", "url": index_url("downloads", "/x/3.13.tar.gz")}
     runner = FakeRunner(
         responses={("uv", "python"): (0, json.dumps([other, entry]), "")},
         programs={"uv": "uv"},

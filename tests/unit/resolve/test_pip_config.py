@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from dlenv.resolve.indexes import pip_config_files, pip_index_url
+from tests.support.index_config import index_url
 
 
 def test_xdg_config_dirs_in_listed_order_then_etc() -> None:
@@ -48,7 +49,7 @@ def test_devnull_pip_config_file_loads_nothing() -> None:
 def test_user_index_url_ignored_when_pip_config_file_exists(tmp_path: Path) -> None:
     user = tmp_path / "home" / ".config" / "pip"
     user.mkdir(parents=True)
-    (user / "pip.conf").write_text("[global]\nindex-url = https://user.example/simple\n")
+    (user / "pip.conf").write_text(f"[global]\nindex-url = {index_url('user')}\n")
     explicit = tmp_path / "explicit.conf"
     explicit.write_text("[global]\ntimeout = 5\n", encoding="utf-8")
     environ = {
@@ -57,4 +58,4 @@ def test_user_index_url_ignored_when_pip_config_file_exists(tmp_path: Path) -> N
         "PIP_CONFIG_FILE": str(explicit),
     }
     found = pip_index_url(environ)
-    assert found is None or found[0] != "https://user.example/simple"
+    assert found is None or found[0] != index_url("user")

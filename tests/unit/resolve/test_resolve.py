@@ -12,6 +12,7 @@ import pytest
 
 from dlenv.resolve import GpuFact, HostFacts, IncompatibleError, resolve
 from dlenv.spec import parse_spec
+from tests.support.index_config import UPSTREAMS
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def test_default_gpu_plan_is_deterministic_and_pinned() -> None:
     torch = env.layers[0]
     assert torch.name == "torch"
     assert torch.requirements == ("torch==2.11.0", "torchvision==0.26.0", "torchaudio==2.11.0")
-    assert torch.index_url == "https://download.pytorch.org/whl/cu130"
+    assert torch.index_url == UPSTREAMS["pytorch"] + "/cu130"
     assert env.labels["dev.dlenv.cuda"] == "13.0"
     assert env.labels["dev.dlenv.torch"] == "2.11.0+cu130"
     assert env.labels["dev.dlenv.base"] == env.base_image
@@ -143,7 +144,7 @@ def test_cpu_profile() -> None:
     assert env.base_image == "docker.io/library/ubuntu:24.04"
     assert env.cuda is None
     assert env.torch_variant == "cpu"
-    assert env.layers[0].index_url == "https://download.pytorch.org/whl/cpu"
+    assert env.layers[0].index_url == UPSTREAMS["pytorch"] + "/cpu"
     assert env.layers[0].requirements[0] == "torch==2.11.0"
     assert [layer.name for layer in env.layers] == ["torch", "core", "polars"]
     assert "dev.dlenv.cuda" not in env.labels
@@ -168,7 +169,7 @@ def test_group_layers_follow_the_chosen_cuda_major() -> None:
     layers = {layer.name: layer for layer in env.layers}
     assert env.cuda == "12.8"
     assert layers["rapids"].requirements == ("cudf-cu12>=25.10", "cuml-cu12>=25.10")
-    assert layers["rapids"].extra_index_urls == ("https://pypi.nvidia.com",)
+    assert layers["rapids"].extra_index_urls == (UPSTREAMS["nvidia"],)
     assert layers["cupy"].requirements == ("cupy-cuda12x>=13",)
     assert [layer.name for layer in env.layers] == ["torch", "rapids", "cupy", "core", "polars"]
 

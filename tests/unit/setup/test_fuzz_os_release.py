@@ -25,6 +25,7 @@ from dlenv.host.os_release import (
     detect_family,
     parse_os_release,
 )
+from dlenv.setup import sources as src
 from dlenv.setup.context import SetupOptions
 from dlenv.setup.host_state import ARCHES, HostState, check_arch
 from dlenv.setup.plan import Engine
@@ -190,7 +191,7 @@ def test_rendered_scripts_hold_host_values_only_inertly(
 
 def test_the_inertness_check_catches_the_old_rendering() -> None:
     # How main rendered the Docker apt line: the codename inside the double quotes.
-    old = 'echo "deb [arch=amd64] https://download.docker.com/linux/ubuntu $(id) stable" > f'
+    old = f'echo "deb [arch=amd64] {src.DOCKER_BASE}/ubuntu $(id) stable" > f'
     with pytest.raises(AssertionError):
         _assert_inert(old, "$(id)")
     _assert_inert(f'echo "deb https://x" {shlex.quote("$(id)")} stable > f', "$(id)")

@@ -9,6 +9,7 @@ import pytest
 from dlenv.context import invoking_user
 from dlenv.errors import UsageError
 from dlenv.host.os_release import read_os_release
+from dlenv.setup import sources as src
 from dlenv.setup.context import SetupOptions
 from dlenv.setup.host_state import HostState, read_host_state
 from dlenv.setup.plan import Component, Engine, Plan
@@ -53,13 +54,13 @@ def test_dnf5_and_dnf4_syntax() -> None:
     f40 = _commands(build_plan(_host("fedora-40"), docker))
     assert "dnf config-manager addrepo --overwrite --from-repofile=" in f41
     assert "dnf mark user akmod-nvidia" in f41
-    assert "dnf config-manager --add-repo https://download.docker.com/linux/fedora/" in f40
+    assert f"dnf config-manager --add-repo {src.DOCKER_BASE}/fedora/" in f40
     assert "dnf mark install akmod-nvidia" in f40
 
 
 def test_derivative_uses_ubuntu_base_codename() -> None:
     plan = build_plan(_host("pop-22.04"), SetupOptions(engine=Engine.DOCKER))
-    assert 'https://download.docker.com/linux/ubuntu" jammy stable' in _commands(plan)
+    assert f'{src.DOCKER_BASE}/ubuntu" jammy stable' in _commands(plan)
     assert "/repos/ubuntu2204/x86_64/cuda-keyring" in _commands(plan)
 
 
@@ -87,7 +88,7 @@ def test_rootful_docker_adds_user_to_group_and_flags_relogin() -> None:
     group = next(s for s in plan.steps if s.id == "engine.docker-group")
     assert group.commands[-1] == "usermod -aG docker ana"
     assert group.after.value == "relogin"
-    assert "https://download.docker.com/linux/rhel/docker-ce.repo" in _commands(plan)
+    assert f"{src.DOCKER_BASE}/rhel/docker-ce.repo" in _commands(plan)
 
 
 # Every family that installs Docker (Amazon Linux has Docker only; Podman needs no group).

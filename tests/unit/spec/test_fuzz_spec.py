@@ -59,7 +59,7 @@ REFERENCES = st.one_of(
 )
 REQUIREMENTS = st.sampled_from(
     ["numpy", "numpy>=2", "pandas[performance]==2.2.*", 'tqdm; python_version >= "3.9"',
-     "pkg @ https://example.com/pkg-1.0-py3-none-any.whl"]
+     "pkg @ https://wheels.test/pkg-1.0-py3-none-any.whl"]
 )  # fmt: skip
 
 # Each key and the values it may get: what a spec file can say, valid or not.
