@@ -96,17 +96,6 @@ class EnvState:
         return self.authorized_keys_file
 
 
-def default_public_keys(home: Path | None = None) -> list[Path]:
-    ssh_dir = (home or Path.home()) / ".ssh"
-    keys = sorted(ssh_dir.glob("*.pub")) if ssh_dir.is_dir() else []
-    if not keys:
-        raise DlenvError(
-            f"no SSH public key found in {ssh_dir}",
-            hint="Make one with `ssh-keygen -t ed25519`, or pass --authorized-keys FILE.",
-        )
-    return keys
-
-
 def read_public_key(path: Path) -> str:
     try:
         text = path.expanduser().read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 
 from dlenv.errors import DlenvError, UsageError
 from dlenv.files import UnsafeFile, read_private
-from dlenv.state import EnvState, default_public_keys, read_public_key
+from dlenv.state import EnvState, read_public_key
 
 PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGtestkeymaterialonlyforunittests user@host"
 
@@ -47,15 +47,6 @@ def test_garbage_and_missing_keys_are_bad_input(tmp_path: Path) -> None:
         read_public_key(tmp_path / "x.pub")
     with pytest.raises(UsageError, match="not found"):
         read_public_key(tmp_path / "missing.pub")
-
-
-def test_no_default_key_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(DlenvError) as caught:
-        default_public_keys(tmp_path)
-    assert "ssh-keygen -t ed25519" in (caught.value.hint or "")
-    (tmp_path / ".ssh").mkdir()
-    (tmp_path / ".ssh" / "id_ed25519.pub").write_text(PUBLIC)
-    assert default_public_keys(tmp_path) == [tmp_path / ".ssh" / "id_ed25519.pub"]
 
 
 # The state directory is checked, not trusted ---------------------------------------------------

@@ -44,12 +44,12 @@ def up_command(
     as_json: JsonOption = False,
 ) -> None:
     """Build the image if needed, start the environment, wait until SSH and Jupyter answer."""
-    spec, source = load_effective_spec(options, ctx)
+    loaded = spec, source = load_effective_spec(options, ctx)
     decisions = trust_decisions(
         spec, options, key_flags=authorized_keys or [], cwd=ctx.cwd, home=ctx.home
     )
     confirm_trust(decisions, source, yes=yes)
-    access = bring_up(open_project(options, ctx), authorized_keys or [], timeout=timeout)
+    access = bring_up(open_project(options, ctx, loaded), authorized_keys or [], timeout=timeout)
     if as_json:
         print_json(access.as_json())
     else:

@@ -16,6 +16,7 @@ from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay_urls import python_download_base, url_hosts
 from dlenv.environment.host_paths import resolve_workspace
+from dlenv.environment.index_config import python_download_url
 from dlenv.environment.names import EnvNames
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
@@ -27,7 +28,7 @@ from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.render.context import BuildContext, RenderInput, render_context
 from dlenv.resolve import ResolvedEnv
-from dlenv.resolve.indexes import is_loopback_url, python_download_url
+from dlenv.resolve.indexes import is_loopback_url
 from dlenv.spec import Spec
 from dlenv.state import EnvState
 
@@ -141,8 +142,11 @@ class Project:
         )
 
 
-def open_project(options: EnvOptions, ctx: AppContext) -> Project:
-    spec, source = load_effective_spec(options, ctx)
+def open_project(
+    options: EnvOptions, ctx: AppContext, loaded: tuple[Spec, str] | None = None
+) -> Project:
+    """`loaded`: the effective spec and its source, when the caller has read them already."""
+    spec, source = loaded or load_effective_spec(options, ctx)
     # The engine first: with none installed, that is the first thing to fix, and resolving
     # (nvidia-smi, uv) would only delay the message.
     engine, choice = open_engine(options.engine, spec.engine, ctx.runner)

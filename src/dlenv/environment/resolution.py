@@ -5,11 +5,12 @@ written by `dlenv lock` is the lock `dlenv up` expects on the same host."""
 from __future__ import annotations
 
 from dlenv.context import AppContext
+from dlenv.environment.index_config import read_index_config
 from dlenv.environment.options import EnvOptions
 from dlenv.host.facts import read_host_facts
 from dlenv.knowledge import load_knowledge
 from dlenv.resolve import ResolvedEnv, resolve
-from dlenv.resolve.indexes import named_upstreams, read_index_config
+from dlenv.resolve.indexes import named_upstreams
 from dlenv.spec import Spec, apply_overrides, load_spec
 
 

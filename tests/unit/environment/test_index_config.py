@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dlenv.errors import UsageError
-from dlenv.resolve.indexes import (
-    IndexConfig,
+from dlenv.environment.index_config import (
     pip_index_url,
     python_download_url,
     read_index_config,
 )
+from dlenv.errors import UsageError
+from dlenv.resolve.indexes import IndexConfig
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import index_url
 
@@ -119,6 +119,6 @@ def test_uv_names_where_it_downloads_a_python(monkeypatch: pytest.MonkeyPatch) -
         responses={("uv", "python"): (0, json.dumps([other, entry]), "")},
         programs={"uv": "uv"},
     )
-    monkeypatch.setattr("dlenv.resolve.indexes.find_uv", lambda runner: "uv")
+    monkeypatch.setattr("dlenv.environment.index_config.find_uv", lambda runner: "uv")
     assert python_download_url(runner, "3.12") == entry["url"]
     assert python_download_url(runner, "3.9") is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dlenv.resolve.indexes import pip_config_files, pip_index_url
+from dlenv.environment.index_config import pip_config_files, pip_index_url
 from tests.support.index_config import index_url
 
 
