@@ -10,6 +10,7 @@ from a spec that may have changed since. Every default for a missing label lives
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ BIND = f"{PREFIX}bind"
 SSH_PORT = f"{PREFIX}ssh-port"
 JUPYTER_PORT = f"{PREFIX}jupyter-port"
 CONTEXT_DIGEST = f"{PREFIX}context-digest"
+# The GPU indices the container was given ("0,2"; absent: none, or "all"), and who made it:
+# `ls --all-users` and the GPU choice of the next `up` (dlenv.environment.gpu_choice) read them.
+GPUS = f"{PREFIX}gpus"
+OWNER_UID = f"{PREFIX}owner-uid"
+OWNER = f"{PREFIX}owner"
 # Image labels: what the image holds, written by the resolver (read by `status` and `verify`).
 PROFILE = f"{PREFIX}profile"
 BASE = f"{PREFIX}base"
@@ -49,6 +55,9 @@ class EnvLabels:
     ssh_port: int | None = None
     jupyter_port: int | None = None
     context_digest: str | None = None
+    gpus: tuple[str, ...] = ()
+    owner_uid: int | None = None
+    owner: str | None = None
 
     def encode(self) -> dict[str, str]:
         labels = {MANAGED: "true", NAME: self.name, USER: self.user, BIND: self.bind}
@@ -58,6 +67,12 @@ class EnvLabels:
             labels[JUPYTER_PORT] = str(self.jupyter_port)
         if self.context_digest is not None:
             labels[CONTEXT_DIGEST] = self.context_digest
+        if self.gpus:
+            labels[GPUS] = ",".join(self.gpus)
+        if self.owner_uid is not None:
+            labels[OWNER_UID] = str(self.owner_uid)
+        if self.owner is not None:
+            labels[OWNER] = self.owner
         return labels
 
     @classmethod
@@ -70,6 +85,9 @@ class EnvLabels:
             ssh_port=_port(labels.get(SSH_PORT)),
             jupyter_port=_port(labels.get(JUPYTER_PORT)),
             context_digest=labels.get(CONTEXT_DIGEST),
+            gpus=_gpus(labels.get(GPUS)),
+            owner_uid=int(uid) if _UID.fullmatch(uid := labels.get(OWNER_UID, "")) else None,
+            owner=owner if _OWNER.fullmatch(owner := labels.get(OWNER, "")) else None,
         )
 
 
@@ -93,6 +111,17 @@ def image_contents(labels: Mapping[str, str]) -> dict[str, str]:
         for key, value in sorted(labels.items())
         if key.startswith(PREFIX) and key != CONTEXT_DIGEST
     }
+
+
+# Another user's container is hostile input: only what these full matches allow is shown.
+_GPU_INDEX = re.compile(r"[0-9]{1,3}")
+_UID = re.compile(r"[0-9]{1,10}")
+_OWNER = re.compile(r"[a-z_][a-z0-9_-]{0,31}\$?")
+
+
+def _gpus(text: str | None) -> tuple[str, ...]:
+    parts = (text or "").split(",")
+    return tuple(parts) if all(_GPU_INDEX.fullmatch(p) for p in parts) else ()
 
 
 def _port(text: str | None) -> int | None:

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from dlenv.build_progress import BuildProgress
 from dlenv.console import info, success, warn
-from dlenv.engine.base import RunConfig
+from dlenv.engine.base import ContainerInfo, RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
+from dlenv.environment.gpu_choice import auto_count, release_env
 from dlenv.environment.host_paths import spec_key_files
-from dlenv.environment.project import Project
+from dlenv.environment.placement import place
+from dlenv.environment.project import Placement, Project
 from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
 from dlenv.ports import check_ports_free, is_loopback
@@ -44,8 +46,10 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
         try:
             # Unpinned, the digest is the engine's answer now (pulling a missing base first, as
             # the build would), so that every image says which base it was built on.
-            base = None if project.base_pinned else project.engine.base_digest(
-                project.resolved.base_image
+            base = (
+                None
+                if project.base_pinned
+                else project.engine.base_digest(project.resolved.base_image)
             )
             request = project.build_request(no_cache=force, base=base)
             project.engine.build(request, progress.on_line)
@@ -58,9 +62,7 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
 
 def build_platforms(project: Project, platforms_text: str, *, no_cache: bool = False) -> str:
     """Build every platform into one manifest list (dlenv.engine.publish); returns its name."""
-    plan = plan_platforms(
-        parse_platforms(platforms_text), os.uname().machine, enabled_handlers()
-    )
+    plan = plan_platforms(parse_platforms(platforms_text), os.uname().machine, enabled_handlers())
     if plan.emulated:
         warn(f"{', '.join(plan.emulated)} will build under QEMU emulation: expect it to be slow")
     project.state.ensure_directory()
@@ -147,15 +149,30 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     )
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
 
-    # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
-    config = project.run_config()
-    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port}
     existing = engine.container(names.container)
     if existing is not None and not is_managed(existing.labels):
         raise DlenvError(
             f"a container named {project.name!r} exists and was not made by dlenv",
             hint="Pass --name to choose another environment name.",
         )
+    # Decided before any build: busy ports, no idle GPU, a missing GPU runtime or a bad option
+    # fail in seconds.
+    placement = place(project, existing)
+    try:
+        return _bring_up(project, existing, placement, timeout)
+    except BaseException:
+        after = engine.container(names.container)
+        if auto_count(spec.run.gpus) is not None and (after is None or after.state != "running"):
+            release_env(project.ctx, project.name)  # a failed start keeps no GPU
+        raise
+
+
+def _bring_up(
+    project: Project, existing: ContainerInfo | None, placement: Placement, timeout: float
+) -> Access:
+    engine, names, bind = project.engine, project.names, project.spec.run.bind
+    config = project.run_config(placement)
+    ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port}
     # Same image digest, ports and options (all in the labels) and running: nothing to do.
     if (
         existing is not None
@@ -171,14 +188,14 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(names.container)
             check_ports_free(bind, ports)
-        _start(project, config, timeout)
+        _start(project, config, placement, timeout)
     started = engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
     return access_from_container(started, project.state.read_token())
 
 
-def _start(project: Project, config: RunConfig, timeout: float) -> None:
+def _start(project: Project, config: RunConfig, placement: Placement, timeout: float) -> None:
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
     labels = owner_labels(project.name)
@@ -187,7 +204,9 @@ def _start(project: Project, config: RunConfig, timeout: float) -> None:
     if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
         engine.create_volume(names.workspace_volume, labels)
     engine.run(config)
-    endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
+    endpoints = Endpoints(
+        reachable_host(spec.run.bind), placement.ssh_port, placement.jupyter_port, token
+    )
     try:
         wait_for_container(engine, names.container, endpoints, timeout=timeout)
     except (TimeoutError, RuntimeError) as problem:

@@ -40,6 +40,16 @@ SECRETS_TMPFS = "/run/dlenv"
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where one `up` puts the environment on a shared host: host ports, and the GPUs after
+    "auto:N" is resolved (dlenv.environment.placement decides it)."""
+
+    ssh_port: int
+    jupyter_port: int
+    gpus: str | tuple[str, ...]  # "all", or device names
+
+
+@dataclass(frozen=True)
 class Project:
     spec: Spec
     source: str
@@ -100,8 +110,18 @@ class Project:
             network="host" if any(is_loopback_url(u) for u in urls) else None,
         )
 
-    def run_config(self) -> RunConfig:
+    def default_placement(self) -> Placement:
+        gpus = self.spec.run.gpus
+        return Placement(
+            self.spec.ssh.port,
+            self.spec.jupyter.port,
+            gpus if isinstance(gpus, str) else tuple(gpus),
+        )
+
+    def run_config(self, placement: Placement | None = None) -> RunConfig:
         spec, names = self.spec, self.names
+        place = placement or self.default_placement()
+        identity = self.ctx.identity
         user_home = f"/home/{spec.image.user}"
         # A host directory is checked here too: `/`, the home directory and system directories
         # are refused whether the file or a flag names them.
@@ -115,9 +135,13 @@ class Project:
             name=self.name,
             user=spec.image.user,
             bind=spec.run.bind,
-            ssh_port=spec.ssh.port,
-            jupyter_port=spec.jupyter.port,
+            ssh_port=place.ssh_port,
+            jupyter_port=place.jupyter_port,
             context_digest=self.context.digest,
+            # Leased GPUs are labelled in every profile: the lease holds them either way.
+            gpus=place.gpus if isinstance(place.gpus, tuple) else (),
+            owner_uid=identity.uid,
+            owner=identity.user,
         )
         return RunConfig(
             name=names.container,
@@ -125,7 +149,7 @@ class Project:
             bind=spec.run.bind,
             # Container ports: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
             # jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults).
-            ports={spec.ssh.port: 22, spec.jupyter.port: 8888},
+            ports={place.ssh_port: 22, place.jupyter_port: 8888},
             mounts=(
                 Mount(workspace_source, f"{user_home}/workspace"),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
@@ -137,7 +161,7 @@ class Project:
             shm_size=defaults.shm_size,
             env=self.resolved.runtime_env,
             # The GPU profile never falls back to the CPU: no GPU path is an error with a fix.
-            gpu_flags=gpu_flags(host, spec.run.gpus) if spec.profile == "gpu" else (),
+            gpu_flags=gpu_flags(host, place.gpus) if spec.profile == "gpu" else (),
             extra_flags=defaults.flags,
         )
 
@@ -188,7 +212,7 @@ def _require_an_nvidia_gpu(ctx: AppContext) -> None:
         raise DlenvError(
             "no NVIDIA GPU found on this host (dlenv doctor: gpu.none)",
             details="Looked for PCI display devices of vendor 10de under /sys/bus/pci/devices.",
-            hint="Use the CPU profile: `dlenv up --profile cpu`, or profile = \"cpu\" in "
+            hint='Use the CPU profile: `dlenv up --profile cpu`, or profile = "cpu" in '
             "dlenv.toml (`dlenv init --profile cpu` writes one). On a GPU host, "
             "`dlenv doctor` explains why the GPU is not seen.",
         )

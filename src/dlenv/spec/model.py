@@ -25,6 +25,8 @@ _APT_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?")
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,30}")
 _TIMEZONE = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
 _SIZE = re.compile(r"[0-9]+[kmgKMG]?")
+# run.gpus = "auto:N": N idle GPUs chosen and leased at `up` (dlenv.environment.gpu_choice).
+AUTO_GPUS = re.compile(r"auto:(?P<count>[1-9][0-9]?)")
 
 # An image reference, as the distribution/reference grammar defines it (reference.go, the
 # grammar in its package comment, and regexp.go:
@@ -47,9 +49,7 @@ _SIZE = re.compile(r"[0-9]+[kmgKMG]?")
 _ALNUM = r"[a-z0-9]+"
 _PATH_COMPONENT = rf"{_ALNUM}(?:(?:[_.]|__|-+){_ALNUM})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = (
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-)
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 IMAGE_REFERENCE = re.compile(
     rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
@@ -62,6 +62,7 @@ def is_image_reference(text: str) -> bool:
     """True when `text` is a whole image reference (NAME[:TAG][@sha256:HEX])."""
     match = IMAGE_REFERENCE.fullmatch(text)
     return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
+
 
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
 
@@ -129,7 +130,7 @@ def _check_requirements(value: list[str]) -> list[str]:
             Requirement(requirement)
         except InvalidRequirement as exc:
             raise ValueError(
-                f"{requirement!r} is not a Python requirement (e.g. \"numpy>=2\"): {exc}"
+                f'{requirement!r} is not a Python requirement (e.g. "numpy>=2"): {exc}'
             ) from None
     return value
 
@@ -239,7 +240,7 @@ class RunSpec(_Strict):
     @classmethod
     def _gpus(cls, value: object) -> object:
         # One clear message instead of one per union branch.
-        if value == "all":
+        if value == "all" or (isinstance(value, str) and AUTO_GPUS.fullmatch(value)):
             return value
         if (
             isinstance(value, list)
@@ -247,7 +248,10 @@ class RunSpec(_Strict):
             and all(isinstance(v, int | str) and not isinstance(v, bool) for v in value)
         ):
             return [str(v) for v in value]
-        raise ValueError('expected "all" or a non-empty list of GPU indices or UUIDs, e.g. [0, 2]')
+        raise ValueError(
+            'expected "all", "auto:N" (N idle GPUs, leased host-wide) or a non-empty list of '
+            "GPU indices or UUIDs, e.g. [0, 2]"
+        )
 
     @field_validator("bind")
     @classmethod
