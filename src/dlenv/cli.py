@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "build",
     "lock",
     "push",
+    "slurm",
     "render",
     "spec",
     "setup",
@@ -63,6 +64,7 @@ SUMMARIES = {
     "rm": "Remove the environment; the workspace volume is kept unless --delete-workspace.",
     "verify": "Prove the GPU stack works inside the environment (nvidia-smi, torch TFLOP/s, ...).",
     "build": "Build the environment's image (skipped when an identical one exists).",
+    "slurm": "Run the environment in a Slurm job (an sbatch script; --script prints it).",
     "render": "Write the build context to a directory (byte-stable: same spec, same files).",
     "spec": "Print the effective spec: dlenv.toml, or the embedded default when there is none.",
     "lock": (
