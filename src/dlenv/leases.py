@@ -53,12 +53,13 @@ class Lease:
     env: str
     engine: str
     time: str
+    pid: int = 0  # the `up` that took it: while it runs, the container may not exist yet
     valid: bool = True
 
     def as_json(self) -> dict[str, object]:
         return {
             "device": self.device, "uid": self.uid, "user": self.user, "env": self.env,
-            "engine": self.engine, "time": self.time,
+            "engine": self.engine, "time": self.time, "pid": self.pid,
         }  # fmt: skip
 
     def describe(self) -> str:
@@ -174,15 +175,15 @@ def parse_lease(data: bytes, device: str, file_uid: int) -> Lease:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return invalid
     if not isinstance(fields, dict) or set(fields) != {
-        "device", "uid", "user", "env", "engine", "time"
+        "device", "uid", "user", "env", "engine", "time", "pid"
     }:  # fmt: skip
         return invalid
     texts = {k: v for k, v in fields.items() if isinstance(v, str)}
-    uid = fields["uid"]
+    uid, pid = fields["uid"], fields["pid"]
     if (
-        not isinstance(uid, int)
-        or isinstance(uid, bool)
+        not all(isinstance(n, int) and not isinstance(n, bool) for n in (uid, pid))
         or uid != file_uid  # the content may not speak for another user
+        or not 0 < pid < 2**22  # PID_MAX_LIMIT, proc(5)
         or texts.get("device") != device
         or not _USER.fullmatch(texts.get("user", ""))
         or not _ENV_NAME.fullmatch(texts.get("env", ""))
@@ -190,7 +191,18 @@ def parse_lease(data: bytes, device: str, file_uid: int) -> Lease:
         or not _TIME.fullmatch(texts.get("time", ""))
     ):
         return invalid
-    return Lease(device, uid, texts["user"], texts["env"], texts["engine"], texts["time"])
+    return Lease(device, uid, texts["user"], texts["env"], texts["engine"], texts["time"], pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending; kill(2))."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's
+    return True
 
 
 def lease_text(lease: Lease) -> bytes:

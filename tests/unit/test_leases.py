@@ -14,7 +14,7 @@ from dlenv.errors import DlenvError
 
 def lease(device: str = "0", env: str = "a", uid: int | None = None) -> leases.Lease:
     return leases.Lease(device, os.geteuid() if uid is None else uid, "alice", env, "podman",
-                        "2026-12-01T05:00:00Z")  # fmt: skip
+                        "2026-12-01T05:00:00Z", os.getpid())  # fmt: skip
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ def test_a_symlinked_lease_holds_its_gpu_but_is_not_followed(
         json.dumps({**lease().as_json(), "env": "a; rm -rf /"}).encode(),
         json.dumps({**lease().as_json(), "device": "7"}).encode(),  # not the file's GPU
         json.dumps({**lease().as_json(), "extra": 1}).encode(),
+        json.dumps({**lease().as_json(), "pid": True}).encode(),
     ],
 )
 def test_malformed_lease_content_is_an_invalid_lease_of_the_files_owner(content: bytes) -> None:

@@ -9,6 +9,7 @@ The chosen indices then flow through the same flag code as a list in the spec (e
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -131,6 +132,7 @@ def acquire(
                 and lease.engine == request.engine
                 and lease.env not in names
                 and lease.env != request.env
+                and not leases.process_alive(lease.pid)  # not an `up` still on its way
             )
             if stale and leases.release(directory, device, uid=ctx.euid):
                 del held[device]
@@ -140,8 +142,9 @@ def acquire(
             if device in held:
                 continue  # already this environment's
             lease = leases.Lease(
-                device, ctx.euid, request.user, request.env, request.engine, leases.now_text()
-            )
+                device, ctx.euid, request.user, request.env, request.engine, leases.now_text(),
+                os.getpid(),
+            )  # fmt: skip
             if not leases.take(directory, lease):
                 raise DlenvError(f"GPU {device} was leased by someone else just now; run again")
         # GPUs this environment held before but no longer needs go back.
