@@ -121,11 +121,11 @@ def test_release_env_returns_only_that_environments_gpus(tmp_path: Path) -> None
     ctx = replace(make_context(tmp_path, runner, {leases.LEASE_DIR_ENV: str(tmp_path / "leases")}),
                   euid=os.geteuid())  # fmt: skip
     assert acquire(ctx, LeaseRequest("a", "podman", 1, "tester"), []) == ("0",)
-    assert release_env(ctx, "b") == ["1", "2"]
-    assert sorted(p.name for p in (tmp_path / "leases").glob("gpu-*")) == ["gpu-0.lease"]
     assert acquire(ctx, LeaseRequest("b", "podman", 2, "tester"), []) == ("1", "2")
     # "a" again: it keeps its GPU (its container is not running, but the lease is its own).
     assert acquire(ctx, LeaseRequest("a", "podman", 1, "tester"), []) == ("0",)
+    assert release_env(ctx, "b") == ["1", "2"]
+    assert sorted(p.name for p in (tmp_path / "leases").glob("gpu-*")) == ["gpu-0.lease"]
 
 
 def test_a_lease_whose_up_ended_without_a_container_is_reclaimed(tmp_path: Path) -> None:
