@@ -74,7 +74,9 @@ class Host:
 def _runnable_python(user: str) -> str:
     """An interpreter the test users may run (sys.executable may live in root's home)."""
     for candidate in (sys.executable, "/usr/bin/python3"):
-        probe = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
+        # Through env(1), as the tests run it: setpriv itself may still exec what the user
+        # cannot reach.
+        probe = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "env", "-i",
                  candidate, "-c", "import venv"]  # fmt: skip
         if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
             return candidate
@@ -91,6 +93,7 @@ def _user_venv(root: Path, user: str) -> str:
         env["PIP_CERT"] = CA_BUNDLE
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", *deps], check=True, env=env,
                    timeout=600)  # fmt: skip
+    subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)  # whatever the umask
     return str(venv / "bin" / "python")
 
 
@@ -102,7 +105,8 @@ def host(ssh_client: SshClient) -> Iterator[Host]:
     require(ok, why)
     root = Path(tempfile.mkdtemp(prefix="cluster-shared-"))
     root.chmod(0o755)
-    (root / "home").mkdir(mode=0o755)
+    (root / "home").mkdir()
+    (root / "home").chmod(0o755)
     service = None
     try:
         subprocess.run(["groupadd", "-f", GROUP], check=True)
@@ -115,6 +119,8 @@ def host(ssh_client: SshClient) -> Iterator[Host]:
         stand_in = root / "bin" / "nvidia-smi"
         stand_in.write_text(STAND_IN.format(capture=root / "bin" / "h100.txt"))
         stand_in.chmod(0o755)
+        (root / "bin").chmod(0o755)
+        (root / "bin" / "h100.txt").chmod(0o644)
         leases = root / "leases"
         leases.mkdir()
         leases.chmod(0o1777)

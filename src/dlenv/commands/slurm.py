@@ -77,7 +77,7 @@ def up_command(
     project = open_project(options, ctx)
     if not script:
         authorize_keys(project, authorized_keys or [])
-    job = _job(project, "up", (), image=image, gpus=gpus, partition=partition, time=time)
+    job = slurm_job(project, "up", (), image=image, gpus=gpus, partition=partition, time=time)
     _submit(project, job, script=script, wait=False)
 
 
@@ -101,7 +101,7 @@ def run_command(
             "no command to run", hint="Give it after --: dlenv slurm run -- python train.py"
         )
     project = open_project(options, ctx)
-    job = _job(project, "run", tuple(command), image=image, gpus=gpus, partition=partition,
+    job = slurm_job(project, "run", tuple(command), image=image, gpus=gpus, partition=partition,
                time=time)  # fmt: skip
     _submit(project, job, script=script, wait=wait)
 
@@ -118,7 +118,7 @@ def job_gpus(project: Project, given: int | None) -> int:
     return 1 if gpus == "all" else len(gpus)
 
 
-def _job(
+def slurm_job(
     project: Project,
     kind: str,
     command: tuple[str, ...],
