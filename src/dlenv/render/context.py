@@ -112,8 +112,14 @@ def render_context(given: RenderInput) -> BuildContext:
     secret_mount = (
         f"--mount=type=secret,id={CA_SECRET_ID},mode=0444 \\\n    " if ca and not relay else ""
     )
+    # One uv cache per UID: a cache mount is shared by every build on the engine, and
+    # `uid=`/`gid=` only set its owner when it is made, so on a shared server the next user's
+    # build could not write the first user's cache. `id` names a separate cache (buildah-run(1),
+    # "type=cache": "Create a separate cache directory for a particular id"; the Dockerfile
+    # reference, RUN --mount=type=cache: "Optional ID to identify separate/different caches").
     uv_cache = (
-        f"--mount=type=cache,target=/var/cache/uv,uid={given.uid},gid={given.gid} \\\n    "
+        f"--mount=type=cache,id=dlenv-uv-{given.uid},target=/var/cache/uv,"
+        f"uid={given.uid},gid={given.gid} \\\n    "
         if caps.cache_mounts
         else ""
     )
