@@ -139,12 +139,6 @@ def host(ssh_client: SshClient) -> Iterator[Host]:
     finally:
         for name in ("cluster-alice-a", "cluster-alice-b"):
             subprocess.run(["podman", "rm", "--force", name], capture_output=True, check=False)
-            images = subprocess.run(
-                ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}",
-                 f"localhost/dlenv/{name}"], capture_output=True, text=True, check=False,
-            ).stdout.split()  # fmt: skip
-            if images:  # built for this test's UIDs only
-                subprocess.run(["podman", "rmi", *images], capture_output=True, check=False)
             for volume in (f"{name}-workspace", f"{name}-sshd"):
                 subprocess.run(["podman", "volume", "rm", volume], capture_output=True,
                                check=False)  # fmt: skip
