@@ -8,7 +8,14 @@ from difflib import get_close_matches
 from typing import Annotated, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # strict: TOML's `true` is a boolean, not port 1.
@@ -64,6 +71,14 @@ def is_image_reference(text: str) -> bool:
     return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
 
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
+
+GPUS_SCHEMA = {
+    "anyOf": [
+        {"const": "all"},
+        {"type": "array", "minItems": 1, "items": {"type": ["integer", "string"]}},
+    ],
+    "default": "all",
+}
 
 
 class _Strict(BaseModel):
@@ -226,7 +241,8 @@ class RunSpec(_Strict):
     workspace: str = "volume"
     shm_size: str = "8g"
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
-    gpus: str | list[str] = "all"
+    # The validator below also takes integers (`[0, 2]`); the schema says so for editors.
+    gpus: Annotated[str | list[str], WithJsonSchema(GPUS_SCHEMA)] = "all"
 
     @field_validator("shm_size")
     @classmethod
