@@ -129,6 +129,19 @@ def explain_build_failure(project: Project, error: DlenvError) -> None:
         error.hint = f"The full build log is in {project.state.build_log}."
 
 
+def authorize_keys(project: Project, key_files: list[Path]) -> Path:
+    """Write the keys that may log in to the state directory (mounted read-only at run time):
+    those named on the command line, else the spec's, else the user's own, or on a first run a
+    pair made for dlenv. Returns the file."""
+    home = project.ctx.home
+    keys = (
+        key_files
+        or spec_key_files(project.spec, project.ctx.cwd, home)
+        or public_keys_or_new(home or Path.home(), project.ctx.runner)
+    )
+    return project.state.write_authorized_keys(keys)
+
+
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
     """Build if needed, then start (or keep) the container and wait until it answers."""
     spec, engine, names = project.spec, project.engine, project.names
@@ -138,14 +151,7 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    home = project.ctx.home
-    keys = (
-        key_files
-        or spec_key_files(spec, project.ctx.cwd, home)
-        # None named: the user's own keys, or on a first run a pair made for dlenv.
-        or public_keys_or_new(home or Path.home(), project.ctx.runner)
-    )
-    project.state.write_authorized_keys(keys)  # validates the keys before anything is created
+    authorize_keys(project, key_files)  # validates the keys before anything is created
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
     config = project.run_config()

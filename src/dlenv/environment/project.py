@@ -26,7 +26,13 @@ from dlenv.host.reader import HostReader
 from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
-from dlenv.render.context import BuildContext, RenderInput, render_context
+from dlenv.render.context import (
+    JUPYTER_CONTAINER_PORT,
+    SSH_CONTAINER_PORT,
+    BuildContext,
+    RenderInput,
+    render_context,
+)
 from dlenv.resolve import ResolvedEnv
 from dlenv.resolve.indexes import is_loopback_url
 from dlenv.spec import Spec
@@ -100,9 +106,13 @@ class Project:
             network="host" if any(is_loopback_url(u) for u in urls) else None,
         )
 
+    @property
+    def workspace_target(self) -> str:
+        """Where the workspace is mounted in the container (the image's WORKDIR)."""
+        return f"/home/{self.spec.image.user}/workspace"
+
     def run_config(self) -> RunConfig:
         spec, names = self.spec, self.names
-        user_home = f"/home/{spec.image.user}"
         # A host directory is checked here too: `/`, the home directory and system directories
         # are refused whether the file or a flag names them.
         directory = resolve_workspace(spec.run.workspace, self.ctx.cwd, self.ctx.home)
@@ -123,11 +133,9 @@ class Project:
             name=names.container,
             image=self.image_tag,
             bind=spec.run.bind,
-            # Container ports: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
-            # jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults).
-            ports={spec.ssh.port: 22, spec.jupyter.port: 8888},
+            ports={spec.ssh.port: SSH_CONTAINER_PORT, spec.jupyter.port: JUPYTER_CONTAINER_PORT},
             mounts=(
-                Mount(workspace_source, f"{user_home}/workspace"),
+                Mount(workspace_source, self.workspace_target),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
                 Mount(str(self.state.authorized_keys_file), AUTHORIZED_KEYS, read_only=True),
                 Mount(str(self.state.token_file), TOKEN_FILE, read_only=True),

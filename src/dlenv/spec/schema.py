@@ -1,7 +1,10 @@
 """dlenv.toml's JSON Schema, generated from the spec model, for TOML editors (Taplo, Even
-Better TOML) to complete and check the file. Pydantic writes JSON Schema draft 2020-12
-(https://docs.pydantic.dev/latest/concepts/json_schema/); `extra="forbid"` becomes
-`additionalProperties: false`, so a misspelt key is flagged in the editor as dlenv flags it."""
+Better TOML) to complete and check the file; `extra="forbid"` becomes
+`additionalProperties: false`, so a misspelt key is flagged in the editor as dlenv flags it.
+
+Declared as draft-07: Taplo validates with the `jsonschema` crate 0.16 built without its
+2019-09/2020-12 features (taplo-common's Cargo.toml), and the model's schema uses only draft-07
+keywords (`$defs` is only the target of `$ref` JSON pointers, which every draft resolves)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 from dlenv.spec.model import Spec
 
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DIALECT = "http://json-schema.org/draft-07/schema#"
 
 
 def spec_json_schema() -> dict[str, Any]:

@@ -8,7 +8,7 @@ import tomllib
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator
 
 from dlenv.cli import run
 from dlenv.errors import DlenvError
@@ -17,10 +17,10 @@ from dlenv.spec.schema import spec_json_schema, spec_json_schema_text
 from tests.e2e.conftest import cpu_spec
 
 
-def validator() -> Draft202012Validator:
+def validator() -> Draft7Validator:
     schema = spec_json_schema()
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
 
 
 def errors(text: str) -> list[str]:
@@ -64,4 +64,4 @@ def test_spec_schema_prints_the_same_bytes_every_time(capsys: pytest.CaptureFixt
     first = capsys.readouterr().out
     assert run(["spec", "--schema"]) == 0
     assert capsys.readouterr().out == first == spec_json_schema_text()
-    assert json.loads(first)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert json.loads(first)["$schema"] == "http://json-schema.org/draft-07/schema#"
