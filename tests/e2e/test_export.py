@@ -78,7 +78,9 @@ def built(
     name = f"export-{engine}"
     cli: Cli = cli_factory(engine, name)
     ports = (free_port(), free_port())
-    spec = cpu_spec(name, engine, packages=["jupyterlab", "numpy"], ports=ports)
+    # The packages of test_up and test_everyday_commands: the engines' layer caches serve the
+    # image those tests build (or build here for them), so the suite builds it once.
+    spec = cpu_spec(name, engine, packages=["jupyterlab", "numpy", "pandas"], ports=ports)
     (cli.cwd / "dlenv.toml").write_text(spec)
     cli("build", "--ca-bundle", CA_BUNDLE)
     yield Built(engine, name, cli, ssh_client, ports)

@@ -45,12 +45,32 @@ def test_the_schema_accepts_the_embedded_default_and_the_e2e_specs() -> None:
         ("[ssh]\nport = 70000\n", "70000 is greater than the maximum"),
         ('[run]\ngpus = "some"\n', "is not valid under any of the given schemas"),
         ("[run]\ngpus = []\n", "is not valid under any of the given schemas"),
+        ('name = "My Env"\n', "does not match"),
+        ('[python]\nversion = "3"\n', "does not match"),
+        ('[python]\ngroups = ["rapid"]\n', "'rapid' is not one of"),
+        ('[image]\napt = ["Git"]\n', "does not match"),
+        ('[image]\ncuda = "12"\n', "does not match"),
+        ('[run]\nshm_size = "8 GB"\n', "does not match"),
     ],
 )
 def test_the_schema_rejects_what_dlenv_rejects(text: str, problem: str) -> None:
     assert any(problem in message for message in errors(text)), errors(text)
     with pytest.raises(DlenvError):
         parse_spec(text, "dlenv.toml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'name = "vision-2.1"\n',
+        '[python]\nversion = "system"\nuv = "0.9.2"\ngroups = ["cupy", "rapids"]\n',
+        '[image]\ncuda = "12.8"\ntimezone = "America/Argentina/Buenos_Aires"\napt = ["g++"]\n',
+        '[torch]\nversion = "2.9"\n\n[run]\nshm_size = "512m"\n',
+    ],
+)
+def test_the_schema_accepts_what_dlenv_accepts(text: str) -> None:
+    parse_spec(text, "dlenv.toml")
+    assert errors(text) == []
 
 
 def test_gpu_indices_may_be_integers_as_dlenv_takes_them() -> None:
