@@ -28,9 +28,9 @@ SPEC = 'name = "demo"\nprofile = "cpu"\nengine = "podman"\n'
 
 
 def export(
-    tmp_path: Path, *args: str, image: tuple[int, str, str] = ABSENT_IMAGE
+    tmp_path: Path, *args: str, image: tuple[int, str, str] = ABSENT_IMAGE, spec: str = SPEC
 ) -> tuple[int, Path]:
-    (tmp_path / "dlenv.toml").write_text(SPEC)
+    (tmp_path / "dlenv.toml").write_text(spec)
     (tmp_path / "key.pub").write_text(PUBLIC)
     runner = FakeRunner(
         responses={
@@ -121,3 +121,15 @@ def test_an_unchanged_export_is_rewritten_without_force(tmp_path: Path) -> None:
     first = (tmp_path / ".devcontainer/devcontainer.json").read_text()
     assert export(tmp_path, "devcontainer")[0] == 0
     assert (tmp_path / ".devcontainer/devcontainer.json").read_text() == first
+
+
+def test_a_spec_file_that_opens_the_host_needs_a_confirmation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The exported file publishes what the spec asks for, as `up` would: the same question first.
+    opened = SPEC + '\n[run]\nbind = "0.0.0.0"\n'
+    assert export(tmp_path, "compose", spec=opened)[0] == 2
+    assert "confirmation" in capsys.readouterr().err
+    assert not (tmp_path / "compose.yaml").exists()
+    assert export(tmp_path, "compose", "--yes", spec=opened)[0] == 0
+    assert "0.0.0.0:2222:22" in (tmp_path / "compose.yaml").read_text()
