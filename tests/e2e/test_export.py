@@ -89,6 +89,9 @@ def built(
         [engine, "volume", "rm", "-f", f"{name}-workspace", f"{name}-sshd"],
         env=cli.env, capture_output=True, check=False,
     )  # fmt: skip
+    subprocess.run(
+        [engine, "network", "rm", f"{name}_default"], env=cli.env, capture_output=True, check=False
+    )
     remove_test_images(engine, cli.env, (name,))
 
 
@@ -99,7 +102,9 @@ def test_compose_runs_the_environment(built: Built) -> None:
     folder = built.cli.cwd / "compose"
     assert not (folder / "dlenv-build").exists()  # --image: no build context
     assert built.token not in (folder / "compose.yaml").read_text()
-    up = built.run(tool, "up", "-d", cwd=folder)
+    # The project name (and so the network's) is the test's own; podman-compose 1.0 leaves the
+    # network behind on `down`, the fixture removes it.
+    up = built.run(tool, "-p", built.name, "up", "-d", cwd=folder)
     assert up.returncode == 0, up.stdout + up.stderr
     try:
         assert built.wait_for_jupyter() == 200
@@ -110,7 +115,7 @@ def test_compose_runs_the_environment(built: Built) -> None:
         status = json.loads(built.cli("status", "--json").stdout)
         assert status["state"] == "running" and status["ssh"]["port"] == built.ports[0]
     finally:
-        down = built.run(tool, "down", cwd=folder)
+        down = built.run(tool, "-p", built.name, "down", cwd=folder)
         assert down.returncode == 0, down.stdout + down.stderr
 
 
