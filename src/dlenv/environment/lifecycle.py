@@ -131,16 +131,17 @@ def explain_build_failure(project: Project, error: DlenvError) -> None:
         error.hint = f"The full build log is in {project.state.build_log}."
 
 
-def authorize_keys(project: Project, key_files: list[Path]) -> None:
-    """Write the keys that may log in (validated before anything is created): those named,
-    else the spec's, else the user's own, or on a first run a pair made for dlenv."""
+def authorize_keys(project: Project, key_files: list[Path]) -> Path:
+    """Write the keys that may log in to the state directory (mounted read-only at run time):
+    those named on the command line, else the spec's, else the user's own, or on a first run a
+    pair made for dlenv. Returns the file."""
     home = project.ctx.home
     keys = (
         key_files
         or spec_key_files(project.spec, project.ctx.cwd, home)
         or public_keys_or_new(home or Path.home(), project.ctx.runner)
     )
-    project.state.write_authorized_keys(keys)
+    return project.state.write_authorized_keys(keys)
 
 
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
@@ -152,7 +153,7 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    authorize_keys(project, key_files)
+    authorize_keys(project, key_files)  # validates the keys before anything is created
 
     existing = engine.container(names.container)
     if existing is not None and not is_managed(existing.labels):

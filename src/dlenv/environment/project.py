@@ -26,7 +26,13 @@ from dlenv.host.reader import HostReader
 from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
-from dlenv.render.context import BuildContext, RenderInput, render_context
+from dlenv.render.context import (
+    JUPYTER_CONTAINER_PORT,
+    SSH_CONTAINER_PORT,
+    BuildContext,
+    RenderInput,
+    render_context,
+)
 from dlenv.resolve import ResolvedEnv
 from dlenv.resolve.indexes import is_loopback_url
 from dlenv.spec import Spec
@@ -118,11 +124,15 @@ class Project:
             gpus if isinstance(gpus, str) else tuple(gpus),
         )
 
+    @property
+    def workspace_target(self) -> str:
+        """Where the workspace is mounted in the container (the image's WORKDIR)."""
+        return f"/home/{self.spec.image.user}/workspace"
+
     def run_config(self, placement: Placement | None = None) -> RunConfig:
         spec, names = self.spec, self.names
         place = placement or self.default_placement()
         identity = self.ctx.identity
-        user_home = f"/home/{spec.image.user}"
         # A host directory is checked here too: `/`, the home directory and system directories
         # are refused whether the file or a flag names them.
         directory = resolve_workspace(spec.run.workspace, self.ctx.cwd, self.ctx.home)
@@ -147,11 +157,9 @@ class Project:
             name=names.container,
             image=self.image_tag,
             bind=spec.run.bind,
-            # Container ports: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
-            # jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults).
-            ports={place.ssh_port: 22, place.jupyter_port: 8888},
+            ports={place.ssh_port: SSH_CONTAINER_PORT, place.jupyter_port: JUPYTER_CONTAINER_PORT},
             mounts=(
-                Mount(workspace_source, f"{user_home}/workspace"),
+                Mount(workspace_source, self.workspace_target),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
                 Mount(str(self.state.authorized_keys_file), AUTHORIZED_KEYS, read_only=True),
                 Mount(str(self.state.token_file), TOKEN_FILE, read_only=True),

@@ -5,10 +5,17 @@ from __future__ import annotations
 import ipaddress
 import re
 from difflib import get_close_matches
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # strict: TOML's `true` is a boolean, not port 1.
@@ -67,17 +74,36 @@ def is_image_reference(text: str) -> bool:
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
 
 
+def _schema_pattern(regex: re.Pattern[str], *words: str) -> dict[str, Any]:
+    """For `dlenv spec --schema`: the JSON Schema `pattern` of what a validator here accepts
+    with `regex.fullmatch`, or one of `words`. JSON Schema patterns search (ECMA-262), hence the
+    anchors; the patterns used with it are plain character classes, read alike by both."""
+    options = [*(re.escape(word) for word in words), regex.pattern]
+    return {"pattern": "^(?:" + "|".join(options) + ")$"}
+
+GPUS_SCHEMA = {
+    "anyOf": [
+        {"const": "all"},
+        {"type": "array", "minItems": 1, "items": {"type": ["integer", "string"]}},
+    ],
+    "default": "all",
+}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ImageSpec(_Strict):
     base: str = "auto"
-    cuda: str = "auto"
+    cuda: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
     flavor: Literal["devel", "runtime", "slim"] = "devel"
-    timezone: str = "Etc/UTC"
-    user: str = "dev"
-    apt: list[str] = ["git", "curl", "less", "vim-tiny"]
+    timezone: str = Field("Etc/UTC", json_schema_extra=_schema_pattern(_TIMEZONE))
+    user: str = Field("dev", json_schema_extra=_schema_pattern(_USER))
+    apt: list[str] = Field(
+        ["git", "curl", "less", "vim-tiny"],
+        json_schema_extra={"items": {"type": "string", **_schema_pattern(_APT_PACKAGE)}},
+    )
 
     @field_validator("base")
     @classmethod
@@ -136,8 +162,8 @@ def _check_requirements(value: list[str]) -> list[str]:
 
 
 class PythonSpec(_Strict):
-    version: str = "3.12"
-    uv: str = "0.13.9"
+    version: str = Field("3.12", json_schema_extra=_schema_pattern(_VERSION_XY, "system"))
+    uv: str = Field("0.13.9", json_schema_extra=_schema_pattern(_VERSION_XYZ))
     packages: list[str] = [
         "jupyterlab",
         "numpy",
@@ -149,7 +175,9 @@ class PythonSpec(_Strict):
         "scikit-image",
         "tqdm",
     ]
-    groups: list[str] = []
+    groups: list[str] = Field(
+        [], json_schema_extra={"items": {"type": "string", "enum": list(OPTIONAL_GROUPS)}}
+    )
     extra: list[str] = []
 
     @field_validator("version")
@@ -186,7 +214,7 @@ class PythonSpec(_Strict):
 
 class TorchSpec(_Strict):
     enabled: bool = True
-    version: str = "auto"
+    version: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
     packages: list[str] = ["torch", "torchvision", "torchaudio"]
 
     @field_validator("version")
@@ -225,9 +253,10 @@ class JupyterSpec(_Strict):
 class RunSpec(_Strict):
     bind: str = "127.0.0.1"
     workspace: str = "volume"
-    shm_size: str = "8g"
+    shm_size: str = Field("8g", json_schema_extra=_schema_pattern(_SIZE))
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
-    gpus: str | list[str] = "all"
+    # The validator below also takes integers (`[0, 2]`); the schema says so for editors.
+    gpus: Annotated[str | list[str], WithJsonSchema(GPUS_SCHEMA)] = "all"
 
     @field_validator("shm_size")
     @classmethod
@@ -287,7 +316,7 @@ def _workspace_problem(value: str) -> str | None:
 
 
 class Spec(_Strict):
-    name: str = "dlenv"
+    name: str = Field("dlenv", json_schema_extra=_schema_pattern(_NAME))
     profile: Literal["gpu", "cpu"] = "gpu"
     engine: Literal["auto", "podman", "docker"] = "auto"
     image: ImageSpec = ImageSpec()
