@@ -16,6 +16,7 @@ from dlenv.engine.base import RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
+from dlenv.environment.cache import pull_from_cache, push_to_cache
 from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.project import Project
 from dlenv.errors import DlenvError
@@ -26,10 +27,13 @@ from dlenv.ssh_keys import public_keys_or_new
 
 
 def ensure_image(project: Project, *, force: bool = False) -> bool:
-    """Build the image unless one with the same context digest exists. Returns True if built."""
+    """Build the image unless one with the same context digest exists, here or in the registry
+    cache (`image.registry`, which then gets what was built). Returns True if built."""
     for message in project.resolved.warnings:
         warn(message)
     if not force and project.engine.image_exists(project.image_tag):
+        return False
+    if not force and pull_from_cache(project):
         return False
     info(f"engine: {project.engine.name} ({project.engine_choice.reason})")
     if not project.engine.caps.cache_mounts:
@@ -53,6 +57,7 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
             explain_build_failure(project, error)
             raise
     info(f"build finished in {progress.elapsed}; log: {project.state.build_log}")
+    push_to_cache(project)
     return True
 
 
