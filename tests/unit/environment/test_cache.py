@@ -88,6 +88,7 @@ class PodmanPushRunner(FakeRunner):
 def project_with(
     tmp_path: Path, answers: dict[tuple[str, ...], tuple[int, str, str]]
 ) -> tuple[Project, FakeRunner]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "dlenv.toml").write_text(SPEC)
     runner = PodmanPushRunner(
         responses={
@@ -184,3 +185,10 @@ def _toml_string(value: str) -> str:
 def test_registry_accepts_host_port_and_path(registry: str) -> None:
     spec = parse_spec(f"[image]\nregistry = {_toml_string(registry)}\n", "dlenv.toml")
     assert spec.image.registry == registry
+
+
+def test_the_content_tag_does_not_depend_on_where_the_project_lives(tmp_path: Path) -> None:
+    # Two machines, two checkouts: the cache can only be shared if the tags agree.
+    first, _ = project_with(tmp_path / "alice" / "project", {})
+    second, _ = project_with(tmp_path / "bob" / "elsewhere", {})
+    assert first.image_tag == second.image_tag
