@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "lock",
     "push",
     "render",
+    "export",
     "spec",
     "setup",
     "doctor",
@@ -64,6 +65,7 @@ SUMMARIES = {
     "verify": "Prove the GPU stack works inside the environment (nvidia-smi, torch TFLOP/s, ...).",
     "build": "Build the environment's image (skipped when an identical one exists).",
     "render": "Write the build context to a directory (byte-stable: same spec, same files).",
+    "export": "Write the environment as manifests for another platform.",
     "spec": "Print the effective spec: dlenv.toml, or the embedded default when there is none.",
     "lock": (
         "Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."

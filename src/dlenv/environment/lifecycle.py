@@ -143,14 +143,8 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    home = project.ctx.home
-    keys = (
-        key_files
-        or spec_key_files(spec, project.ctx.cwd, home)
-        # None named: the user's own keys, or on a first run a pair made for dlenv.
-        or public_keys_or_new(home or Path.home(), project.ctx.runner)
-    )
-    project.state.write_authorized_keys(keys)  # validates the keys before anything is created
+    # Validates the keys before anything is created.
+    project.state.write_authorized_keys(authorized_key_files(project, key_files))
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
     config = project.run_config()
@@ -181,6 +175,17 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
     return access_from_container(started, project.state.read_token())
+
+
+def authorized_key_files(project: Project, key_files: list[Path]) -> list[Path]:
+    """The keys given, else the spec's, else the user's own, or on a first run a pair made for
+    dlenv."""
+    home = project.ctx.home
+    return (
+        key_files
+        or spec_key_files(project.spec, project.ctx.cwd, home)
+        or public_keys_or_new(home or Path.home(), project.ctx.runner)
+    )
 
 
 def _start(project: Project, config: RunConfig, timeout: float) -> None:

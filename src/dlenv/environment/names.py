@@ -38,3 +38,8 @@ class EnvNames:
     @property
     def hostkeys_volume(self) -> str:
         return f"{self.name}-sshd"
+
+    @property
+    def access_secret(self) -> str:
+        """The Kubernetes Secret with the authorized keys and the Jupyter token."""
+        return f"{self.name}-access"
