@@ -100,14 +100,15 @@ def kube_command(
     )
     files = write_kube(ctx.cwd / out_dir, given, secret)
     out.print(str(files.manifests))
-    out.print(str(files.secret))
     success(f"wrote the manifests for {project.name} (image {given.image})")
-    info(f"{files.secret} holds the Jupyter token and authorized keys (mode 0600)")
     name, ssh, jupyter = project.name, project.spec.ssh.port, project.spec.jupyter.port
-    if choices.flavor == "podman":
-        info(f"start: podman kube play {files.secret} && podman kube play {files.manifests}")
-        info(f"stop: podman kube down {files.manifests} (the workspace volume stays)")
+    if files.secret is None:
+        info("the token and authorized keys are mounted from dlenv's state directory")
+        info(f"start: podman kube play {files.manifests}")
+        info(f"stop: podman kube down {files.manifests} (the volumes stay)")
     else:
+        out.print(str(files.secret))
+        info(f"{files.secret} holds the Jupyter token and authorized keys (mode 0600)")
         info(f"start: kubectl apply -f {files.secret} -f {files.manifests}")
         info(f"reach: kubectl port-forward service/{name} {ssh}:{ssh} {jupyter}:{jupyter}")
     info(f"then: ssh -p {ssh} {project.spec.image.user}@127.0.0.1")

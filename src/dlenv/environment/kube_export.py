@@ -18,6 +18,7 @@ from dlenv.files import write_atomic
 from dlenv.render.kube import (
     NVIDIA_GPU,
     Flavor,
+    HostSecrets,
     KubeInput,
     KubeNames,
     KubeSecret,
@@ -65,7 +66,7 @@ class KubeChoices:
 @dataclass(frozen=True)
 class KubeFiles:
     manifests: Path
-    secret: Path
+    secret: Path | None  # the podman flavour mounts the state directory's files instead
 
 
 def parse_toleration(text: str) -> Toleration:
@@ -160,15 +161,23 @@ def kube_input(project: Project, choices: KubeChoices) -> KubeInput:
         bind=spec.run.bind,
         workspace_size=choices.workspace_size,
         storage_class=choices.storage_class,
+        host_secrets=HostSecrets(
+            str(project.state.token_file), str(project.state.authorized_keys_file)
+        )
+        if choices.flavor == "podman"
+        else None,
     )
 
 
 def write_kube(out_dir: Path, given: KubeInput, secret: KubeSecret) -> KubeFiles:
-    """Write both files atomically; the Secret's is 0600 from its first byte."""
+    """Write the files atomically; the Secret's is 0600 from its first byte."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    name = given.names.name
     files = KubeFiles(
-        out_dir / f"{given.names.name}.yaml", out_dir / f"{given.names.name}-secret.yaml"
+        out_dir / f"{name}.yaml",
+        None if given.host_secrets is not None else out_dir / f"{name}-secret.yaml",
     )
-    write_atomic(files.secret, manifests_yaml([render_secret(given, secret)]), mode=0o600)
+    if files.secret is not None:
+        write_atomic(files.secret, manifests_yaml([render_secret(given, secret)]), mode=0o600)
     write_atomic(files.manifests, manifests_yaml(render_kube(given)), mode=0o644)
     return files

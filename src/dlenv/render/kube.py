@@ -12,9 +12,14 @@ Two flavours:
   https://github.com/NVIDIA/k8s-device-plugin#configuration-option-details and
   https://docs.nvidia.com/datacenter/cloud-native/kubernetes/latest/index.html (MIG Support in
   Kubernetes).
-- "podman": what `podman kube play` understands: the ports as hostPorts on `run.bind` (Podman
-  skips Services), and GPUs as CDI device names in `resources.limits`
-  (`nvidia.com/gpu=all: 1`; podman PR #25010, Podman 5.4+).
+- "podman": what `podman kube play` (4.3 and later) understands, measured on Podman 4.3.1:
+  the ports as hostPorts on `run.bind` (Podman skips Services); GPUs as CDI device names in
+  `resources.limits` (`nvidia.com/gpu=all: 1`; podman PR #25010, Podman 5.4+); no Secret (4.3
+  writes a Secret volume's base64 `data` undecoded, into a volume on disk, and ignores
+  `stringData` and `defaultMode`): the token and keys are bind-mounted read-only from the
+  state directory, as `dlenv up` does (hostPath, type File); no PVC documents (4.3 refuses to
+  play a PVC whose volume exists, so a second `play` would fail, while a claim of a missing
+  volume creates it): the claims name the same volumes `dlenv up` uses.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ SSH_PORT = 22
 JUPYTER_PORT = 8888
 HOSTKEYS_DIR = "/etc/dlenv/hostkeys"
 SECRETS_DIR = "/etc/dlenv/secrets"  # jupyter_token, and authorized_keys (the entrypoint copies it)
+AUTHORIZED_KEYS = "/etc/dlenv/authorized_keys"
 SECRETS_TMPFS = "/run/dlenv"
 SHM_DIR = "/dev/shm"  # noqa: S108  (the container's shared memory, not a temporary file)
 SECRET_MODE = 0o400
@@ -88,6 +94,14 @@ class KubeInput:
     bind: str = "127.0.0.1"  # hostIP of the podman flavour's hostPorts
     workspace_size: str = "50Gi"
     storage_class: str | None = None
+    # The podman flavour's host files: the Jupyter token and the authorized keys.
+    host_secrets: HostSecrets | None = None
+
+
+@dataclass(frozen=True)
+class HostSecrets:
+    token_file: str
+    authorized_keys_file: str
 
 
 @dataclass(frozen=True)
@@ -137,27 +151,42 @@ def _ports(given: KubeInput) -> list[dict[str, Any]]:
     return ports
 
 
+def _secret_volumes(given: KubeInput) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if given.host_secrets is None:
+        # One Secret, mounted as a directory: subPath mounts of a Secret never see updates.
+        # `optional: false` spelled out: podman 4.3's kube play dereferences it unchecked.
+        secret = {"secretName": given.names.secret, "defaultMode": SECRET_MODE, "optional": False}
+        return (
+            [{"name": "access", "secret": secret}],
+            [{"name": "access", "mountPath": SECRETS_DIR, "readOnly": True}],
+        )
+    files = given.host_secrets
+    return (
+        [
+            {"name": "token", "hostPath": {"path": files.token_file, "type": "File"}},
+            {"name": "keys", "hostPath": {"path": files.authorized_keys_file, "type": "File"}},
+        ],
+        [
+            {"name": "token", "mountPath": f"{SECRETS_DIR}/jupyter_token", "readOnly": True},
+            {"name": "keys", "mountPath": AUTHORIZED_KEYS, "readOnly": True},
+        ],
+    )
+
+
 def _volumes(given: KubeInput) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     names = given.names
     home = f"/home/{given.user}"
+    secret_volumes, secret_mounts = _secret_volumes(given)
     volumes: list[dict[str, Any]] = [
         {"name": "workspace", "persistentVolumeClaim": {"claimName": names.workspace_claim}},
         {"name": "hostkeys", "persistentVolumeClaim": {"claimName": names.hostkeys_claim}},
-        # `optional: false` spelled out: podman 4.3's kube play dereferences it unchecked.
-        {
-            "name": "access",
-            "secret": {
-                "secretName": names.secret,
-                "defaultMode": SECRET_MODE,
-                "optional": False,
-            },
-        },
+        *secret_volumes,
         {"name": "run-dlenv", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
     ]
     mounts: list[dict[str, Any]] = [
         {"name": "workspace", "mountPath": f"{home}/workspace"},
         {"name": "hostkeys", "mountPath": HOSTKEYS_DIR},
-        {"name": "access", "mountPath": SECRETS_DIR, "readOnly": True},
+        *secret_mounts,
         {"name": "run-dlenv", "mountPath": SECRETS_TMPFS},
     ]
     if given.shm_size is not None:
@@ -254,15 +283,16 @@ def _service(given: KubeInput) -> dict[str, Any]:
 
 def render_kube(given: KubeInput) -> list[dict[str, Any]]:
     """The environment's manifests, Secret excepted (see `render_secret`)."""
+    deployment = _deployment(given)
+    if given.flavor == "podman":  # no PVCs, no Service: see the module docstring
+        return [deployment]
     names = given.names
-    documents = [
+    return [
         _claim(given, names.workspace_claim, given.workspace_size),
         _claim(given, names.hostkeys_claim, "16Mi"),
-        _deployment(given),
+        deployment,
+        _service(given),
     ]
-    if given.flavor == "kubernetes":  # podman kube play skips Services
-        documents.append(_service(given))
-    return documents
 
 
 def render_secret(given: KubeInput, secret: KubeSecret) -> dict[str, Any]:
