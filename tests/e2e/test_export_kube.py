@@ -77,9 +77,10 @@ def test_exported_manifests_validate_and_run_under_podman_kube_play(
     name = f"kube-play-{secrets.token_hex(3)}"
     cli: Cli = cli_factory("podman", name)
     ssh_port, jupyter_port = free_port(), free_port()
-    (cli.cwd / "dlenv.toml").write_text(
-        cpu_spec(name, "podman", packages=["jupyterlab"], ports=(ssh_port, jupyter_port))
-    )
+    # The packages of tests/e2e/test_up.py: the suites share the built layers.
+    packages = ["jupyterlab", "numpy", "pandas"]
+    spec = cpu_spec(name, "podman", packages=packages, ports=(ssh_port, jupyter_port))
+    (cli.cwd / "dlenv.toml").write_text(spec)
     build = ("--ca-bundle", CA_BUNDLE)
     keys = ("--authorized-keys", f"{ssh_client.key}.pub")
     cli("build", *build)

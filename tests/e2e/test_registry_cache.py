@@ -29,7 +29,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 
 def cached_spec(name: str, registry: Registry) -> str:
-    text = cpu_spec(name, "podman", packages=["jupyterlab"])
+    # The packages of tests/e2e/test_up.py: the suites share the built layers.
+    text = cpu_spec(name, "podman", packages=["jupyterlab", "numpy", "pandas"])
     return text.replace(
         "apt = []\n", f'apt = []\nregistry = "{registry.address}/kube-e2e"\nregistry_tls = false\n'
     )

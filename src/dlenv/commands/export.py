@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dlenv.commands.options import AuthorizedKeysOption, env_options
-from dlenv.console import info, out, success
+from dlenv.console import info, out, success, warn
 from dlenv.context import AppContext
 from dlenv.environment.kube_export import KubeChoices, kube_input, write_kube
 from dlenv.environment.lifecycle import authorized_key_files
@@ -91,6 +91,11 @@ def kube_command(
     )
     project = open_project(options, ctx)
     given = kube_input(project, choices)
+    if project.spec.run.workspace != "volume":
+        warn(
+            f"run.workspace is a host directory: on a cluster the workspace is the PVC "
+            f"{project.names.workspace_volume} instead"
+        )
     keys_file = project.state.write_authorized_keys(
         authorized_key_files(project, list(authorized_keys or []))
     )
