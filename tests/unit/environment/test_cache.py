@@ -6,10 +6,13 @@ The engines' answers are real, captured on this project's CI machine (Debian 12)
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from dlenv.engine.caps import BuilderCaps
+from dlenv.engine.cli_engine import CliEngine, EngineKind
 from dlenv.environment.cache import (
     PullOutcome,
     classify_pull,
@@ -192,3 +195,32 @@ def test_the_content_tag_does_not_depend_on_where_the_project_lives(tmp_path: Pa
     first, _ = project_with(tmp_path / "alice" / "project", {})
     second, _ = project_with(tmp_path / "bob" / "elsewhere", {})
     assert first.image_tag == second.image_tag
+
+
+def test_docker_pulls_and_pushes_without_a_tls_switch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Docker has no per-command TLS switch: its daemon's insecure-registries decides.
+    project, _ = project_with(tmp_path, {})
+    runner = FakeRunner(
+        responses={
+            ("docker", "pull"): (1, "", DOCKER_MISSING),
+            ("docker", "tag"): (0, "", ""),
+            ("docker", "push"): (0, f"1: digest: {DIGEST} size: 1234\n", ""),
+        }
+    )
+    docker = dataclasses.replace(
+        project, engine=CliEngine(EngineKind("docker", BuilderCaps()), runner)
+    )
+    assert not pull_from_cache(docker)
+    assert "insecure-registries" in capsys.readouterr().err
+    push_to_cache(docker)
+    reference = f"127.0.0.1:5000/team/cache/kc:{project.context.digest[:12]}"
+    assert runner.calls == [
+        ("docker", "pull", reference),
+        ("docker", "tag", project.image_tag, reference),
+        ("docker", "push", reference),
+    ]
+    assert docker.state.published(project.context.digest) == (
+        f"127.0.0.1:5000/team/cache/kc@{DIGEST}"
+    )
