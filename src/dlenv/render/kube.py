@@ -1,4 +1,4 @@
-"""ResolvedEnv (and a few deployment choices) -> Kubernetes manifests, as data. Deterministic.
+"""An environment (KubeInput: the resolved spec plus a cluster's choices) -> Kubernetes manifests.
 
 `render_kube` returns plain dicts; `manifests_yaml` writes them with PyYAML, keys sorted, so the
 same input gives the same bytes. The Secret is its own document list, so that the caller can
@@ -9,7 +9,7 @@ Two flavours:
   PVCs for the workspace and the SSH host keys, a ClusterIP Service, and GPUs as extended
   resources (`nvidia.com/gpu`, or `nvidia.com/mig-<profile>` under the MIG "mixed" strategy),
   as NVIDIA's k8s-device-plugin names them:
-  https://github.com/NVIDIA/k8s-device-plugin#configuration-option-details and
+  https://github.com/NVIDIA/k8s-device-plugin (README, MIG strategies) and
   https://docs.nvidia.com/datacenter/cloud-native/kubernetes/latest/index.html (MIG Support in
   Kubernetes).
 - "podman": what `podman kube play` (4.3 and later) understands, measured on Podman 4.3.1:
@@ -19,7 +19,8 @@ Two flavours:
   `stringData` and `defaultMode`): the token and keys are bind-mounted read-only from the
   state directory, as `dlenv up` does (hostPath, type File); no PVC documents (4.3 refuses to
   play a PVC whose volume exists, so a second `play` would fail, while a claim of a missing
-  volume creates it): the claims name the same volumes `dlenv up` uses.
+  volume creates it): the claims name the same volumes `dlenv up` uses, so the workspace is
+  the same one (run one or the other).
 """
 
 from __future__ import annotations
