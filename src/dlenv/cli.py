@@ -71,7 +71,7 @@ SUMMARIES = {
     "build": "Build the environment's image (skipped when an identical one exists).",
     "slurm": "Run the environment in a Slurm job (an sbatch script; --script prints it).",
     "render": "Write the build context to a directory (byte-stable: same spec, same files).",
-    "export": "Write the environment as a devcontainer.json or a compose file.",
+    "export": "Write the environment for another tool: devcontainer.json, compose, Kubernetes.",
     "spec": "Print the effective spec: dlenv.toml, or the embedded default when there is none.",
     "lock": (
         "Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."

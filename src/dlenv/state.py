@@ -11,6 +11,7 @@ belongs to someone else or was readable by others is treated as leaked and repla
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from dlenv.console import warn
 from dlenv.errors import DlenvError, UsageError
 from dlenv.files import UnsafeFile, ensure_private_directory, read_private, write_atomic
+from dlenv.spec.model import is_image_reference
 
 # Key type prefixes of sshd(8)'s AUTHORIZED_KEYS FILE FORMAT (ssh-ed25519, ssh-rsa,
 # ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, ...): https://man.openbsd.org/sshd.8
@@ -49,6 +51,33 @@ class EnvState:
     @property
     def context_dir(self) -> Path:
         return self.directory / "context"
+
+    @property
+    def published_file(self) -> Path:
+        return self.directory / "published.json"
+
+    def record_published(self, context_digest: str, reference: str) -> None:
+        """Remember where the image of `context_digest` was last pushed or pulled, by digest
+        (`REPOSITORY@sha256:...`): `dlenv export kube` names the image that way."""
+        self.ensure_directory()
+        data = {"context-digest": context_digest, "reference": reference}
+        write_atomic(self.published_file, json.dumps(data, indent=2) + "\n", mode=0o600)
+
+    def published(self, context_digest: str) -> str | None:
+        """The digest reference recorded for this content, or None (none, another content, or
+        a file that is not what dlenv writes)."""
+        try:
+            data = json.loads(read_private(self.published_file) or "null")
+        except (UnsafeFile, OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict) or data.get("context-digest") != context_digest:
+            return None
+        reference = data.get("reference")
+        if isinstance(reference, str) and "@sha256:" in reference and is_image_reference(
+            reference
+        ):
+            return reference
+        return None
 
     def ensure_directory(self) -> None:
         # Above the top level is the user's own (~/.local/state): made if missing, left as is.

@@ -1,6 +1,6 @@
-"""`dlenv export devcontainer|compose`: the environment as a file other tools run.
+"""`dlenv export devcontainer|compose|kube`: the environment as files other tools run.
 
-Each format's renderer is pure (dlenv.render.devcontainer, dlenv.render.compose); this module
+Each format's renderer is pure (dlenv.render.devcontainer, .compose, .kube); this module
 resolves the environment, writes atomically and prints what it wrote.
 """
 
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from dlenv.commands.options import RUN_PANEL, AuthorizedKeysOption, env_options
 from dlenv.commands.trust_prompt import confirm_trust
-from dlenv.console import info, out
+from dlenv.console import info, out, success, warn
 from dlenv.context import AppContext
 from dlenv.environment.export import export_source
+from dlenv.environment.kube_export import KubeChoices, kube_input, write_kube
+from dlenv.environment.lifecycle import authorize_keys
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.project import Project, open_project
 from dlenv.environment.resolution import load_effective_spec
@@ -25,6 +28,7 @@ from dlenv.files import write_atomic
 from dlenv.render import compose as compose_format
 from dlenv.render import devcontainer as devcontainer_format
 from dlenv.render.export_source import ExportSource
+from dlenv.render.kube import FLAVORS, KubeSecret
 
 OutOption = typer.Option(
     Path(), "--out", help="Directory to write into \\[default: the current one].",
@@ -44,11 +48,12 @@ YesOption = typer.Option(
 
 def register(app: typer.Typer) -> None:
     export = typer.Typer(
-        help="Write the environment as a devcontainer.json or a compose file.",
+        help="Write the environment for another tool: devcontainer.json, compose, Kubernetes.",
         no_args_is_help=True,
     )
     export.command("devcontainer")(devcontainer_command)
     export.command("compose")(compose_command)
+    export.command("kube")(kube_command)
     app.add_typer(export, name="export")
 
 
@@ -142,3 +147,100 @@ def _refuse_to_replace(files: Mapping[Path, str], *, force: bool) -> None:
 
 def _shown(path: Path, cwd: Path) -> Path:
     return path.relative_to(cwd) if path.is_relative_to(cwd) else path
+
+
+@env_options("run")
+def kube_command(
+    options: EnvOptions,
+    ctx: AppContext,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory to write into.", file_okay=False)
+    ] = Path("dlenv-kube"),
+    flavor: Annotated[
+        str,
+        typer.Option(
+            "--flavor",
+            help='"kubernetes", or "podman": what `podman kube play` understands '
+            "(hostPorts, CDI device names, no Service).",
+        ),
+    ] = "kubernetes",
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            help="REPOSITORY@sha256:... \\[default: what `dlenv push` or the registry cache "
+            "recorded for this content].",
+        ),
+    ] = None,
+    gpus: Annotated[
+        int | None,
+        typer.Option("--gpus", help="GPUs to ask for \\[default: run.gpus's count; 1 for all]."),
+    ] = None,
+    mig: Annotated[
+        str | None,
+        typer.Option("--mig", help="A MIG profile (mixed strategy), e.g. 1g.10gb."),
+    ] = None,
+    runtime_class: Annotated[
+        str | None,
+        typer.Option("--runtime-class", help="runtimeClassName, e.g. nvidia."),
+    ] = None,
+    toleration: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--toleration",
+            help="KEY[=VALUE][:EFFECT], e.g. nvidia.com/gpu:NoSchedule (repeatable).",
+        ),
+    ] = None,
+    workspace_size: Annotated[
+        str, typer.Option("--workspace-size", help="The workspace PVC's size.")
+    ] = "50Gi",
+    storage_class: Annotated[
+        str | None, typer.Option("--storage-class", help="storageClassName of both PVCs.")
+    ] = None,
+    authorized_keys: AuthorizedKeysOption = None,
+    yes: bool = YesOption,
+) -> None:
+    """Write Kubernetes manifests for the environment (the Secret in a file of its own, 0600)."""
+    if flavor not in FLAVORS:
+        raise UsageError(f"--flavor {flavor!r}: expected one of {', '.join(FLAVORS)}")
+    choices = KubeChoices(
+        flavor="podman" if flavor == "podman" else "kubernetes",
+        image=image,
+        gpus=gpus,
+        mig=mig,
+        runtime_class=runtime_class,
+        tolerations=tuple(toleration or ()),
+        workspace_size=workspace_size,
+        storage_class=storage_class,
+    )
+    key_files = list(authorized_keys or [])
+    loaded = spec, source_name = load_effective_spec(options, ctx)
+    decisions = trust_decisions(spec, options, key_flags=key_files, cwd=ctx.cwd, home=ctx.home)
+    confirm_trust(decisions, source_name, yes=yes)
+    project = open_project(options, ctx, loaded)
+    given = kube_input(project, choices)
+    if project.spec.run.workspace != "volume":
+        warn(
+            f"run.workspace is a host directory: on a cluster the workspace is the PVC "
+            f"{project.names.workspace_volume} instead"
+        )
+    keys_file = authorize_keys(project, key_files)
+    secret = KubeSecret(
+        authorized_keys=keys_file.read_text(encoding="utf-8"),
+        jupyter_token=project.state.jupyter_token(),
+    )
+    files = write_kube(ctx.cwd / out_dir, given, secret)
+    out.print(str(files.manifests))
+    success(f"wrote the manifests for {project.name} (image {given.image})")
+    name, ssh, jupyter = project.name, project.spec.ssh.port, project.spec.jupyter.port
+    if files.secret is None:
+        info("the token and authorized keys are mounted from dlenv's state directory")
+        info(f"start: podman kube play {files.manifests}")
+        info(f"stop: podman kube down {files.manifests} (the volumes stay)")
+    else:
+        out.print(str(files.secret))
+        info(f"{files.secret} holds the Jupyter token and authorized keys (mode 0600)")
+        info(f"start: kubectl apply -f {files.secret} -f {files.manifests}")
+        info(f"reach: kubectl port-forward service/{name} {ssh}:{ssh} {jupyter}:{jupyter}")
+    info(f"then: ssh -p {ssh} {project.spec.image.user}@127.0.0.1")
+    info(f"and: http://127.0.0.1:{jupyter}/lab (token: {project.state.token_file})")

@@ -48,4 +48,6 @@ def push_command(
     digest = push(runner, program, source, reference, manifest=is_list, tls_verify=tls_verify)
     repository = reference.rsplit(":", 1)[0] if ":" in reference.rsplit("/", 1)[-1] else reference
     success(f"pushed {reference} ({digest})")
+    if not is_list:  # `dlenv export kube` names the image by this digest
+        project.state.record_published(project.context.digest, f"{repository}@{digest}")
     out.print(f"{repository}@{digest}")

@@ -161,6 +161,25 @@ class CliEngine:
                 details="\n".join(result.stdout.splitlines()[-25:]),
             )
 
+    def pull(self, ref: str, *, tls_verify: bool = True) -> Result:
+        """Pull `ref`; the caller reads the outcome (a missing tag is not always an error).
+        Docker has no per-pull TLS switch: its daemon's `insecure-registries` decides."""
+        tls = ("--tls-verify=false",) if self.name == "podman" and not tls_verify else ()
+        return self._run("pull", *tls, ref, check=False)
+
+    def tag(self, source: str, target: str) -> None:
+        self._run("tag", source, target)
+
+    def repo_digests(self, ref: str) -> list[str]:
+        """The registry references (`NAME@sha256:...`) an image was pushed to or pulled from."""
+        result = self._run(
+            "image", "inspect", "--format", "{{json .RepoDigests}}", ref, check=False
+        )
+        if not result.ok:
+            return []
+        data = self._json(result, "image inspect")
+        return [d for d in data if isinstance(d, str)] if isinstance(data, list) else []
+
     def images(self, repository: str) -> list[str]:
         """The tags of one repository ("localhost/dlenv/NAME"), as full references."""
         result = self._run("images", "--format", "{{.Repository}}:{{.Tag}}", check=False)

@@ -17,6 +17,7 @@ from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platf
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
 from dlenv.environment.gpu_choice import auto_count, release_env
+from dlenv.environment.cache import pull_from_cache, push_to_cache
 from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.placement import place
 from dlenv.environment.project import Placement, Project
@@ -28,10 +29,13 @@ from dlenv.ssh_keys import public_keys_or_new
 
 
 def ensure_image(project: Project, *, force: bool = False) -> bool:
-    """Build the image unless one with the same context digest exists. Returns True if built."""
+    """Build the image unless one with the same context digest exists, here or in the registry
+    cache (`image.registry`, which then gets what was built). Returns True if built."""
     for message in project.resolved.warnings:
         warn(message)
     if not force and project.engine.image_exists(project.image_tag):
+        return False
+    if not force and pull_from_cache(project):
         return False
     info(f"engine: {project.engine.name} ({project.engine_choice.reason})")
     if not project.engine.caps.cache_mounts:
@@ -57,6 +61,7 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
             explain_build_failure(project, error)
             raise
     info(f"build finished in {progress.elapsed}; log: {project.state.build_log}")
+    push_to_cache(project)
     return True
 
 
@@ -131,17 +136,21 @@ def explain_build_failure(project: Project, error: DlenvError) -> None:
         error.hint = f"The full build log is in {project.state.build_log}."
 
 
-def authorize_keys(project: Project, key_files: list[Path]) -> Path:
-    """Write the keys that may log in to the state directory (mounted read-only at run time):
-    those named on the command line, else the spec's, else the user's own, or on a first run a
-    pair made for dlenv. Returns the file."""
+def authorized_key_files(project: Project, key_files: list[Path]) -> list[Path]:
+    """The keys that may log in: those named on the command line, else the spec's, else the
+    user's own, or on a first run a pair made for dlenv."""
     home = project.ctx.home
-    keys = (
+    return (
         key_files
         or spec_key_files(project.spec, project.ctx.cwd, home)
         or public_keys_or_new(home or Path.home(), project.ctx.runner)
     )
-    return project.state.write_authorized_keys(keys)
+
+
+def authorize_keys(project: Project, key_files: list[Path]) -> Path:
+    """Write the keys that may log in to the state directory (mounted read-only at run time).
+    Returns the file."""
+    return project.state.write_authorized_keys(authorized_key_files(project, key_files))
 
 
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:

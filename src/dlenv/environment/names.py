@@ -23,6 +23,14 @@ class EnvNames:
         """The tag is the build context's digest: same spec, same tag, no rebuild."""
         return f"{self.image_repository}:{context_digest[:12]}"
 
+    def cache_repository(self, registry: str) -> str:
+        return f"{registry}/{self.name}"
+
+    def cache_reference(self, registry: str, context_digest: str) -> str:
+        """Where the registry build cache keeps this content: REGISTRY/NAME:CONTENTTAG, the
+        same content tag as the local image's."""
+        return f"{self.cache_repository(registry)}:{context_digest[:12]}"
+
     @property
     def workspace_volume(self) -> str:
         return f"{self.name}-workspace"
@@ -30,3 +38,8 @@ class EnvNames:
     @property
     def hostkeys_volume(self) -> str:
         return f"{self.name}-sshd"
+
+    @property
+    def access_secret(self) -> str:
+        """The Kubernetes Secret with the authorized keys and the Jupyter token."""
+        return f"{self.name}-access"

@@ -11,7 +11,7 @@ import shlex
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -144,8 +144,12 @@ def render_context(given: RenderInput) -> BuildContext:
     base = given.lock.base if given.lock is not None else None
     labels = dict(env.labels) | (base_digest_labels(base.digest, base.kind) if base else {})
     values = {
-        # A path can hold any character: the header comment must stay one line.
-        "source": "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in given.source),
+        # The spec file's name only: where a project is checked out must not change the content
+        # digest, which is the image tag the registry build cache shares between machines.
+        # A name can hold any character: the header comment must stay one line.
+        "source": "".join(
+            ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in PurePath(given.source).name
+        ),
         "caps": caps,
         "base_image": env.base_image,
         "from_image": from_image(env.base_image, base),

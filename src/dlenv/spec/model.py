@@ -65,6 +65,13 @@ IMAGE_REFERENCE = re.compile(
 NAME_TOTAL_LENGTH_MAX = 255
 
 
+# A registry repository for the build cache: a domain (host[:port]) and a path, no scheme, tag or
+# digest. The domain is required: without one, a name would silently mean Docker Hub.
+REGISTRY_REPOSITORY = re.compile(
+    rf"{_DOMAIN}/{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+)
+
+
 def is_image_reference(text: str) -> bool:
     """True when `text` is a whole image reference (NAME[:TAG][@sha256:HEX])."""
     match = IMAGE_REFERENCE.fullmatch(text)
@@ -104,6 +111,22 @@ class ImageSpec(_Strict):
         ["git", "curl", "less", "vim-tiny"],
         json_schema_extra={"items": {"type": "string", **_schema_pattern(_APT_PACKAGE)}},
     )
+    # The shared build cache: "" for none, else "host[:port]/path" (dlenv.environment.cache).
+    registry: str = ""
+    # false: plain HTTP or an unverified certificate (podman --tls-verify=false).
+    registry_tls: bool = True
+
+    @field_validator("registry")
+    @classmethod
+    def _registry(cls, value: str) -> str:
+        if value and (
+            not REGISTRY_REPOSITORY.fullmatch(value) or len(value) > NAME_TOTAL_LENGTH_MAX
+        ):
+            raise ValueError(
+                'expected "" or a registry repository "host[:port]/path" without scheme, tag '
+                'or digest, e.g. "registry.example.com/team/cache" or "127.0.0.1:5000/dlenv"'
+            )
+        return value
 
     @field_validator("base")
     @classmethod

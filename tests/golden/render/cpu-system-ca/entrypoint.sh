@@ -22,6 +22,14 @@ install -d -m 0700 -o root -g root /run/dlenv
 install -m 0600 -o "$user" -g "$user" /etc/dlenv/secrets/jupyter_token /run/dlenv/jupyter_token
 chown "$user:$user" /run/dlenv
 
+# Under Kubernetes or `podman kube play` (dlenv export kube), the authorized keys arrive with the
+# token in one Secret mounted at /etc/dlenv/secrets. sshd gets a root-owned 0644 copy where
+# `dlenv up` mounts the file: sshd's StrictModes checks the owner and mode of the file and of
+# every directory above it, whatever a Secret volume's own happen to be.
+if [ -f /etc/dlenv/secrets/authorized_keys ]; then
+  install -m 0644 -o root -g root /etc/dlenv/secrets/authorized_keys /etc/dlenv/authorized_keys
+fi
+
 # SSH sessions read /etc/environment through PAM. Rewrite it whole at every start (never append)
 # with the container's environment, minus per-process and per-session variables.
 env -0 | while IFS= read -r -d '' entry; do
