@@ -16,8 +16,8 @@ from dlenv.engine.base import ContainerInfo, RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
-from dlenv.environment.gpu_choice import auto_count, release_env
 from dlenv.environment.cache import pull_from_cache, push_to_cache
+from dlenv.environment.gpu_choice import auto_count, release_env
 from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.placement import place
 from dlenv.environment.project import Placement, Project
