@@ -18,6 +18,7 @@ from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
 from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.project import Project
+from dlenv.environment.secrets import read_secret_values
 from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
 from dlenv.ports import check_ports_free, is_loopback
@@ -146,10 +147,16 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
         or public_keys_or_new(home or Path.home(), project.ctx.runner)
     )
     project.state.write_authorized_keys(keys)  # validates the keys before anything is created
+    # Secrets are read now, on this side, so a missing one stops `up` before any build.
+    secrets = read_secret_values(spec.secrets, project.ctx.environ, home)
+    if secrets or project.state.secrets_dir.exists():
+        project.state.write_secrets(secrets)
 
     # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
     config = project.run_config()
-    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port}
+    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port} | {
+        f"ports.{name}": port for name, port in spec.ports.items()
+    }
     existing = engine.container(names.container)
     if existing is not None and not is_managed(existing.labels):
         raise DlenvError(
@@ -186,6 +193,9 @@ def _start(project: Project, config: RunConfig, timeout: float) -> None:
         engine.create_volume(names.hostkeys_volume, labels)
     if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
         engine.create_volume(names.workspace_volume, labels)
+    for cache in project.cache_volumes():
+        if not engine.volume_exists(cache.name):
+            engine.create_volume(cache.name, cache.labels)
     engine.run(config)
     endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
     try:
