@@ -282,9 +282,22 @@ def test_idle_stop_stops_keeps_volumes_and_up_brings_it_back(env: Env) -> None:
     env.exec(f"echo kept > {CACHE_VARIABLES['HF_HOME']}/model.bin")
     status = json.loads(env.cli("status", "--json").stdout)
     assert status["idle_stop"]["setting"] == "20s"
+
     def state(field: str) -> str:
         return env.engine_run("inspect", "--format", f"{{{{.State.{field}}}}}", env.name).stdout
 
+    # An open SSH session is activity: well past 20 s, the environment still runs.
+    session = subprocess.Popen(
+        [*env.ssh.argv(env.ssh_port), "sleep 40"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(35)
+        assert state("Status").strip() == "running"
+        watched = json.loads(env.cli("status", "--json").stdout)["idle_stop"]
+        assert watched["last_activity"] is not None and watched["stopped_idle"] is False
+    finally:
+        session.wait(timeout=30)
     wait_for(lambda: state("Status").strip() == "exited", 120, "the idle stop")
     assert state("ExitCode").strip() == "0"
     stopped = json.loads(env.cli("status", "--json").stdout)
