@@ -89,9 +89,12 @@ class Env:
 
     def up(self, idle_stop: str = "off") -> None:
         (self.cli.cwd / "dlenv.toml").write_text(self.spec(idle_stop))
+        # A longer wait than the default 120 s: on a loaded machine JupyterLab's first start can
+        # take that long (seen once at load 11 on two cores).
         self.cli(
-            "up", "--yes", "--authorized-keys", f"{self.ssh.key}.pub", "--ca-bundle", CA_BUNDLE
-        )
+            "up", "--yes", "--authorized-keys", f"{self.ssh.key}.pub", "--ca-bundle", CA_BUNDLE,
+            "--timeout", "300",
+        )  # fmt: skip
 
 
 def make_dotfiles_repo(workspace: Path, uid: int) -> None:
