@@ -7,6 +7,7 @@ are imported only when their command runs (see `LazyCommands`), so `dlenv --help
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 
@@ -24,6 +25,8 @@ from dlenv.errors import DlenvError
 # https://www.gnu.org/software/bash/manual/html_node/Exit-Status.html).
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# The variable the completion scripts set (`dlenv completion`; Typer's default for "dlenv").
+COMPLETE_VAR = "_DLENV_COMPLETE"
 
 # Order is the order of `dlenv --help`.
 COMMAND_MODULES = (
@@ -40,13 +43,16 @@ COMMAND_MODULES = (
     "build",
     "lock",
     "push",
+    "slurm",
     "render",
+    "export",
     "spec",
     "setup",
     "doctor",
     "compat",
     "data",
     "init",
+    "completion",
 )
 
 # One line per command for `dlenv --help`, kept equal to the first line of each command's
@@ -63,7 +69,9 @@ SUMMARIES = {
     "rm": "Remove the environment; the workspace volume is kept unless --delete-workspace.",
     "verify": "Prove the GPU stack works inside the environment (nvidia-smi, torch TFLOP/s, ...).",
     "build": "Build the environment's image (skipped when an identical one exists).",
+    "slurm": "Run the environment in a Slurm job (an sbatch script; --script prints it).",
     "render": "Write the build context to a directory (byte-stable: same spec, same files).",
+    "export": "Write the environment as a devcontainer.json or a compose file.",
     "spec": "Print the effective spec: dlenv.toml, or the embedded default when there is none.",
     "lock": (
         "Resolve all package groups together (linux/amd64 + arm64) into dlenv.lock, with hashes."
@@ -78,6 +86,7 @@ SUMMARIES = {
     ),
     "data": "Inspect and refresh dlenv's compatibility data.",
     "init": "Write dlenv.toml with values chosen for this host (GPUs, driver, engine).",
+    "completion": "Print the shell completion script for bash, zsh or fish.",
 }
 
 
@@ -151,8 +160,21 @@ def run(argv: list[str] | None = None, context: AppContext | None = None) -> int
     `context` is what the commands may know of the process (cwd, environment, user, state
     directory, runner); tests pass their own to run commands in-process with a fake runner.
     """
+    if COMPLETE_VAR in os.environ:
+        # A shell asks for completions (`dlenv completion SHELL` wrote the script that asks):
+        # register Typer's shell classes, which `add_completion=False` leaves out.
+        # Imported here: only a completion request pays for it.
+        from typer._completion_classes import completion_init  # noqa: PLC0415
+
+        completion_init()
     try:
-        result = app(args=argv, standalone_mode=False, obj=context or AppContext.from_process())
+        result = app(
+            args=argv,
+            prog_name="dlenv",
+            complete_var=COMPLETE_VAR,
+            standalone_mode=False,
+            obj=context or AppContext.from_process(),
+        )
     except DlenvError as error:
         report_error(error)
         return error.exit_code

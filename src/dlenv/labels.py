@@ -33,6 +33,11 @@ DOTFILES = f"{PREFIX}dotfiles"
 # the user whose environments share it.
 CACHE = f"{PREFIX}cache"
 CACHE_OWNER = f"{PREFIX}cache-owner"
+# The GPU indices the container was given ("0,2"; absent: none, or "all"), and who made it:
+# `ls --all-users` and the GPU choice of the next `up` (dlenv.environment.gpu_choice) read them.
+GPUS = f"{PREFIX}gpus"
+OWNER_UID = f"{PREFIX}owner-uid"
+OWNER = f"{PREFIX}owner"
 # Image labels: what the image holds, written by the resolver (read by `status` and `verify`).
 PROFILE = f"{PREFIX}profile"
 BASE = f"{PREFIX}base"
@@ -66,6 +71,9 @@ class EnvLabels:
     secrets: tuple[str, ...] = ()  # names only
     caches: str | None = None  # "shared", "environment"; None: off
     dotfiles: str | None = None  # the repository URL
+    gpus: tuple[str, ...] = ()
+    owner_uid: int | None = None
+    owner: str | None = None
 
     def encode(self) -> dict[str, str]:
         labels = {MANAGED: "true", NAME: self.name, USER: self.user, BIND: self.bind}
@@ -85,6 +93,12 @@ class EnvLabels:
             labels[CACHES] = self.caches
         if self.dotfiles is not None:
             labels[DOTFILES] = self.dotfiles
+        if self.gpus:
+            labels[GPUS] = ",".join(self.gpus)
+        if self.owner_uid is not None:
+            labels[OWNER_UID] = str(self.owner_uid)
+        if self.owner is not None:
+            labels[OWNER] = self.owner
         return labels
 
     @classmethod
@@ -104,6 +118,9 @@ class EnvLabels:
             ),
             caches=labels.get(CACHES) or None,
             dotfiles=labels.get(DOTFILES) or None,
+            gpus=_gpus(labels.get(GPUS)),
+            owner_uid=int(uid) if _UID.fullmatch(uid := labels.get(OWNER_UID, "")) else None,
+            owner=owner if _OWNER.fullmatch(owner := labels.get(OWNER, "")) else None,
         )
 
 
@@ -170,6 +187,17 @@ def _named_ports(text: str | None) -> dict[str, int]:
         if _NAME_RE.fullmatch(name) and port is not None:
             ports[name] = port
     return ports
+
+
+# Another user's container is hostile input: only what these full matches allow is shown.
+_GPU_INDEX = re.compile(r"[0-9]{1,3}")
+_UID = re.compile(r"[0-9]{1,10}")
+_OWNER = re.compile(r"[a-z_][a-z0-9_-]{0,31}\$?")
+
+
+def _gpus(text: str | None) -> tuple[str, ...]:
+    parts = (text or "").split(",")
+    return tuple(parts) if all(_GPU_INDEX.fullmatch(p) for p in parts) else ()
 
 
 def _port(text: str | None) -> int | None:

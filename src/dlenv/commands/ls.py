@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dlenv.commands.options import JsonOption, app_context_of
+from dlenv.console import info as note
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.detect import ENGINES, open_engine
@@ -36,7 +37,15 @@ class Listed:
             "image": self.container.image,
             "ssh_port": labels.ssh_port,
             "jupyter_port": labels.jupyter_port,
+            "owner": labels.owner,
+            "owner_uid": labels.owner_uid,
+            "gpus": list(labels.gpus),
         }
+
+    def owned_by(self, uid: int) -> bool:
+        """A container with no owner label (an older dlenv's) counts as everyone's."""
+        owner = EnvLabels.decode(self.container.labels, self.container.name).owner_uid
+        return owner is None or owner == uid
 
 
 def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], list[str]]:
@@ -98,34 +107,54 @@ def ls_command(
     volumes: Annotated[
         bool, typer.Option("--volumes", help="List dlenv's volumes (workspaces, caches).")
     ] = False,
+    all_users: Annotated[
+        bool,
+        typer.Option(
+            "--all-users",
+            help="Every user's environments on the shared engines, with owner, GPUs and ports.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List the dlenv environments on this host (podman and docker).
 
-    Running and stopped ones; --engine limits it to one engine; --volumes lists the volumes
-    instead (workspaces, SSH host keys and the caches that outlive rebuilds).
+    Running and stopped ones; --engine limits it to one engine. --all-users adds other users'
+    environments on rootful engines (rootless Podman keeps each user's containers private).
+    --volumes lists the volumes instead (workspaces, SSH host keys and the caches that outlive
+    rebuilds).
     """
+    ctx = app_context_of(click_context)
     if volumes:
-        _print_volumes(*list_volumes(app_context_of(click_context).runner, engine), as_json)
+        _print_volumes(*list_volumes(ctx.runner, engine), as_json)
         return
-    listed, problems = list_environments(app_context_of(click_context).runner, engine)
+    listed, problems = list_environments(ctx.runner, engine)
+    if not all_users:
+        listed = [entry for entry in listed if entry.owned_by(ctx.identity.uid)]
     for problem in problems:
         warn(problem)
     if as_json:
         print_json([entry.as_json() for entry in listed])
         return
+    if all_users:
+        note(ROOTLESS_NOTE)
     if not listed:
         out.print("no environments (create one with `dlenv up`)")
         return
+    columns = ("name", "engine", "state", "ssh", "jupyter", "image")
     table = Table(show_edge=False)
-    for column in ("name", "engine", "state", "ssh", "jupyter", "image"):
+    for column in ("owner", *columns[:3], "gpus", *columns[3:]) if all_users else columns:
         table.add_column(column)
     for entry in listed:
         data = entry.as_json()
-        table.add_row(
+        row = [
             escape(data["name"]), entry.engine, data["state"],
             str(data["ssh_port"] or "-"), str(data["jupyter_port"] or "-"), escape(data["image"]),
-        )  # fmt: skip
+        ]  # fmt: skip
+        if all_users:
+            uid = data["owner_uid"]
+            owner = escape(data["owner"] or (f"uid {uid}" if uid is not None else "?"))
+            row = [owner, *row[:3], ",".join(data["gpus"]) or "-", *row[3:]]
+        table.add_row(*row)
     out.print(table)
 
 
@@ -151,3 +180,7 @@ def _print_volumes(listed: list[ListedVolume], problems: list[str], as_json: boo
         )
         table.add_row(escape(entry.name), entry.engine, escape(holds), escape(owner))
     out.print(table)
+ROOTLESS_NOTE = (
+    "Shown: the environments on this host's rootful Podman and Docker. Rootless Podman keeps "
+    "each user's containers private, so other users' rootless environments are not listed."
+)

@@ -15,6 +15,7 @@ from dlenv.commands.options import env_options
 from dlenv.console import info, success
 from dlenv.context import AppContext
 from dlenv.engine.cli_engine import CliEngine
+from dlenv.environment.gpu_choice import release_env
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target
 from dlenv.errors import DlenvError, UsageError
@@ -75,6 +76,7 @@ def rm_command(
     if target.container is not None:
         engine.stop(names.container)
         engine.remove_container(names.container)
+    release_env(ctx, target.name)
     for volume in volumes:
         if volume != workspace or delete_workspace:
             engine.remove_volume(volume)

@@ -8,6 +8,7 @@ import typer
 from dlenv.commands.options import JsonOption, SpecOption, app_context_of
 from dlenv.console import info, out, print_json
 from dlenv.spec import load_spec
+from dlenv.spec.schema import spec_json_schema_text
 
 
 def register(app: typer.Typer) -> None:
@@ -19,9 +20,18 @@ def spec_command(
     spec: SpecOption = None,
     show: bool = typer.Option(True, "--show", help="Print the effective spec (the default)."),
     as_json: JsonOption = False,
+    schema: bool = typer.Option(
+        False,
+        "--schema",
+        help="Print dlenv.toml's JSON Schema (for TOML editors: Taplo, Even Better TOML).",
+    ),
 ) -> None:
     """Print the effective spec: dlenv.toml, or the embedded default when there is none."""
     del show
+    if schema:
+        # Plain text, not Rich: the output is a file for editors, byte for byte.
+        typer.echo(spec_json_schema_text(), nl=False)
+        return
     loaded, source = load_spec(spec, search_dir=app_context_of(click_context).cwd)
     data = loaded.model_dump(mode="json")
     if as_json:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +17,26 @@ class Mount:
     target: str
     read_only: bool = False
 
+    @property
+    def is_volume(self) -> bool:
+        return not self.source.startswith("/")
+
     def flag(self) -> str:
         option = f"{self.source}:{self.target}"
         return option + (":ro" if self.read_only else "")
+
+    def mount_option(self) -> str:
+        """The same mount in `--mount` syntax (devcontainer.json's `mounts` and
+        `workspaceMount`): key=value fields as one CSV record, which is how Docker reads the
+        option (a field with a comma or a quote is quoted; docker's opts/mount.go uses
+        encoding/csv)."""
+        kind = "volume" if self.is_volume else "bind"
+        fields = [f"type={kind}", f"source={self.source}", f"target={self.target}"]
+        if self.read_only:
+            fields.append("readonly")
+        record = io.StringIO()
+        csv.writer(record, lineterminator="").writerow(fields)
+        return record.getvalue()
 
 
 @dataclass(frozen=True)

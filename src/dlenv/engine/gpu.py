@@ -48,6 +48,8 @@ def gpu_devices(gpus: str | Sequence[str]) -> tuple[str, ...]:
     """The spec's `run.gpus` as device names; bad names are bad input, not a failed run."""
     if gpus == "all":
         return ("all",)
+    if isinstance(gpus, str):  # "auto:N" is resolved to indices before any flag is made
+        raise UsageError(f"run.gpus: {gpus!r} was not resolved to GPU indices")
     devices = tuple(str(g) for g in gpus)
     for device in devices:
         if not _DEVICE.fullmatch(device):

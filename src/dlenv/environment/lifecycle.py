@@ -12,12 +12,14 @@ from pathlib import Path
 
 from dlenv.build_progress import BuildProgress
 from dlenv.console import info, success, warn
-from dlenv.engine.base import RunConfig
+from dlenv.engine.base import ContainerInfo, RunConfig
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
+from dlenv.environment.gpu_choice import auto_count, release_env
 from dlenv.environment.host_paths import spec_key_files
-from dlenv.environment.project import Project
+from dlenv.environment.placement import place
+from dlenv.environment.project import Placement, Project
 from dlenv.environment.secrets import read_secret_values
 from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
@@ -45,8 +47,10 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
         try:
             # Unpinned, the digest is the engine's answer now (pulling a missing base first, as
             # the build would), so that every image says which base it was built on.
-            base = None if project.base_pinned else project.engine.base_digest(
-                project.resolved.base_image
+            base = (
+                None
+                if project.base_pinned
+                else project.engine.base_digest(project.resolved.base_image)
             )
             request = project.build_request(no_cache=force, base=base)
             project.engine.build(request, progress.on_line)
@@ -59,9 +63,7 @@ def ensure_image(project: Project, *, force: bool = False) -> bool:
 
 def build_platforms(project: Project, platforms_text: str, *, no_cache: bool = False) -> str:
     """Build every platform into one manifest list (dlenv.engine.publish); returns its name."""
-    plan = plan_platforms(
-        parse_platforms(platforms_text), os.uname().machine, enabled_handlers()
-    )
+    plan = plan_platforms(parse_platforms(platforms_text), os.uname().machine, enabled_handlers())
     if plan.emulated:
         warn(f"{', '.join(plan.emulated)} will build under QEMU emulation: expect it to be slow")
     project.state.ensure_directory()
@@ -130,6 +132,27 @@ def explain_build_failure(project: Project, error: DlenvError) -> None:
         error.hint = f"The full build log is in {project.state.build_log}."
 
 
+def authorize_keys(project: Project, key_files: list[Path]) -> Path:
+    """Write the keys that may log in to the state directory (mounted read-only at run time):
+    those named on the command line, else the spec's, else the user's own, or on a first run a
+    pair made for dlenv. Returns the file."""
+    home = project.ctx.home
+    keys = (
+        key_files
+        or spec_key_files(project.spec, project.ctx.cwd, home)
+        or public_keys_or_new(home or Path.home(), project.ctx.runner)
+    )
+    return project.state.write_authorized_keys(keys)
+
+
+def write_runtime_secrets(project: Project) -> None:
+    """Read the spec's [secrets] on this side and write them to the state directory, which the
+    container mounts read-only (dlenv.environment.secrets); stale ones are removed."""
+    secrets = read_secret_values(project.spec.secrets, project.ctx.environ, project.ctx.home)
+    if secrets or project.state.secrets_dir.exists():
+        project.state.write_secrets(secrets)
+
+
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
     """Build if needed, then start (or keep) the container and wait until it answers."""
     spec, engine, names = project.spec, project.engine, project.names
@@ -139,30 +162,35 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             f"ports bind to {bind}: anyone who can reach this host can try to log in "
             "(SSH is key-only and Jupyter needs the token)."
         )
-    home = project.ctx.home
-    keys = (
-        key_files
-        or spec_key_files(spec, project.ctx.cwd, home)
-        # None named: the user's own keys, or on a first run a pair made for dlenv.
-        or public_keys_or_new(home or Path.home(), project.ctx.runner)
-    )
-    project.state.write_authorized_keys(keys)  # validates the keys before anything is created
-    # Secrets are read now, on this side, so a missing one stops `up` before any build.
-    secrets = read_secret_values(spec.secrets, project.ctx.environ, home)
-    if secrets or project.state.secrets_dir.exists():
-        project.state.write_secrets(secrets)
+    authorize_keys(project, key_files)  # validates the keys before anything is created
+    write_runtime_secrets(project)  # a missing secret stops `up` before any build
 
-    # Decided before any build: a missing GPU runtime or a bad option fails in seconds.
-    config = project.run_config()
-    ports = {"--ssh-port": spec.ssh.port, "--jupyter-port": spec.jupyter.port} | {
-        f"ports.{name}": port for name, port in spec.ports.items()
-    }
     existing = engine.container(names.container)
     if existing is not None and not is_managed(existing.labels):
         raise DlenvError(
             f"a container named {project.name!r} exists and was not made by dlenv",
             hint="Pass --name to choose another environment name.",
         )
+    # Decided before any build: busy ports, no idle GPU, a missing GPU runtime or a bad option
+    # fail in seconds.
+    placement = place(project, existing)
+    try:
+        return _bring_up(project, existing, placement, timeout)
+    except BaseException:
+        after = engine.container(names.container)
+        if auto_count(spec.run.gpus) is not None and (after is None or after.state != "running"):
+            release_env(project.ctx, project.name)  # a failed start keeps no GPU
+        raise
+
+
+def _bring_up(
+    project: Project, existing: ContainerInfo | None, placement: Placement, timeout: float
+) -> Access:
+    engine, names, bind = project.engine, project.names, project.spec.run.bind
+    config = project.run_config(placement)
+    ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port} | {
+        f"ports.{name}": port for name, port in project.spec.ports.items()
+    }
     # Same image digest, ports and options (all in the labels) and running: nothing to do.
     if (
         existing is not None
@@ -178,14 +206,14 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(names.container)
             check_ports_free(bind, ports)
-        _start(project, config, timeout)
+        _start(project, config, placement, timeout)
     started = engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
     return access_from_container(started, project.state.read_token())
 
 
-def _start(project: Project, config: RunConfig, timeout: float) -> None:
+def _start(project: Project, config: RunConfig, placement: Placement, timeout: float) -> None:
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
     labels = owner_labels(project.name)
@@ -197,7 +225,9 @@ def _start(project: Project, config: RunConfig, timeout: float) -> None:
         if not engine.volume_exists(cache.name):
             engine.create_volume(cache.name, cache.labels)
     engine.run(config)
-    endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
+    endpoints = Endpoints(
+        reachable_host(spec.run.bind), placement.ssh_port, placement.jupyter_port, token
+    )
     try:
         wait_for_container(engine, names.container, endpoints, timeout=timeout)
     except (TimeoutError, RuntimeError) as problem:

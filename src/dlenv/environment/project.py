@@ -29,7 +29,13 @@ from dlenv.host.reader import HostReader
 from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels, cache_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
-from dlenv.render.context import BuildContext, RenderInput, render_context
+from dlenv.render.context import (
+    JUPYTER_CONTAINER_PORT,
+    SSH_CONTAINER_PORT,
+    BuildContext,
+    RenderInput,
+    render_context,
+)
 from dlenv.resolve import ResolvedEnv
 from dlenv.resolve.indexes import is_loopback_url
 from dlenv.spec import Spec
@@ -49,6 +55,16 @@ class CacheVolume:
     name: str
     target: str
     labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one `up` puts the environment on a shared host: host ports, and the GPUs after
+    "auto:N" is resolved (dlenv.environment.placement decides it)."""
+
+    ssh_port: int
+    jupyter_port: int
+    gpus: str | tuple[str, ...]  # "all", or device names
 
 
 @dataclass(frozen=True)
@@ -154,9 +170,23 @@ class Project:
                 env["DLENV_DOTFILES_INSTALL"] = spec.dotfiles.install
         return env
 
-    def run_config(self) -> RunConfig:
+    def default_placement(self) -> Placement:
+        gpus = self.spec.run.gpus
+        return Placement(
+            self.spec.ssh.port,
+            self.spec.jupyter.port,
+            gpus if isinstance(gpus, str) else tuple(gpus),
+        )
+
+    @property
+    def workspace_target(self) -> str:
+        """Where the workspace is mounted in the container (the image's WORKDIR)."""
+        return f"/home/{self.spec.image.user}/workspace"
+
+    def run_config(self, placement: Placement | None = None) -> RunConfig:
         spec, names = self.spec, self.names
-        user_home = f"/home/{spec.image.user}"
+        place = placement or self.default_placement()
+        identity = self.ctx.identity
         # A host directory is checked here too: `/`, the home directory and system directories
         # are refused whether the file or a flag names them.
         directory = resolve_workspace(spec.run.workspace, self.ctx.cwd, self.ctx.home)
@@ -169,14 +199,18 @@ class Project:
             name=self.name,
             user=spec.image.user,
             bind=spec.run.bind,
-            ssh_port=spec.ssh.port,
-            jupyter_port=spec.jupyter.port,
+            ssh_port=place.ssh_port,
+            jupyter_port=place.jupyter_port,
             context_digest=self.context.digest,
             ports=dict(spec.ports),
             idle_stop=None if spec.run.idle_stop == "off" else spec.run.idle_stop,
             secrets=tuple(sorted(spec.secrets)),
             caches=None if spec.run.caches == "off" else spec.run.caches,
             dotfiles=spec.dotfiles.repo or None,
+            # Leased GPUs are labelled in every profile: the lease holds them either way.
+            gpus=place.gpus if isinstance(place.gpus, tuple) else (),
+            owner_uid=identity.uid,
+            owner=identity.user,
         )
         secrets = (
             (Mount(str(self.state.secrets_dir), SECRETS_MOUNT, read_only=True),)
@@ -187,13 +221,11 @@ class Project:
             name=names.container,
             image=self.image_tag,
             bind=spec.run.bind,
-            # Container ports: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
-            # jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults).
             # Extra ports ([ports]) are the same number on both sides.
-            ports={spec.ssh.port: 22, spec.jupyter.port: 8888}
+            ports={place.ssh_port: SSH_CONTAINER_PORT, place.jupyter_port: JUPYTER_CONTAINER_PORT}
             | {port: port for port in spec.ports.values()},
             mounts=(
-                Mount(workspace_source, f"{user_home}/workspace"),
+                Mount(workspace_source, self.workspace_target),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
                 Mount(str(self.state.authorized_keys_file), AUTHORIZED_KEYS, read_only=True),
                 Mount(str(self.state.token_file), TOKEN_FILE, read_only=True),
@@ -206,7 +238,7 @@ class Project:
             shm_size=defaults.shm_size,
             env=self.runtime_env(),
             # The GPU profile never falls back to the CPU: no GPU path is an error with a fix.
-            gpu_flags=gpu_flags(host, spec.run.gpus) if spec.profile == "gpu" else (),
+            gpu_flags=gpu_flags(host, place.gpus) if spec.profile == "gpu" else (),
             extra_flags=defaults.flags,
         )
 
@@ -257,7 +289,7 @@ def _require_an_nvidia_gpu(ctx: AppContext) -> None:
         raise DlenvError(
             "no NVIDIA GPU found on this host (dlenv doctor: gpu.none)",
             details="Looked for PCI display devices of vendor 10de under /sys/bus/pci/devices.",
-            hint="Use the CPU profile: `dlenv up --profile cpu`, or profile = \"cpu\" in "
+            hint='Use the CPU profile: `dlenv up --profile cpu`, or profile = "cpu" in '
             "dlenv.toml (`dlenv init --profile cpu` writes one). On a GPU host, "
             "`dlenv doctor` explains why the GPU is not seen.",
         )

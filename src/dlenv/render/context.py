@@ -19,6 +19,7 @@ from dlenv.engine.base import IMAGE_ID, BaseDigest
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
 from dlenv.engine.image_digest import repository
 from dlenv.engine.relay_urls import relayed_url
+from dlenv.files import write_atomic
 from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.labels import base_digest_labels
 from dlenv.lock import Lock
@@ -74,9 +75,13 @@ class BuildContext:
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in sorted(self.files.items()):
-            target = directory / name
-            target.write_text(text, encoding="utf-8")
-            target.chmod(0o755 if name.endswith(".sh") else 0o644)
+            write_atomic(directory / name, text, mode=0o755 if name.endswith(".sh") else 0o644)
+
+
+# The ports the image listens on: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
+# jupyter_server_config.py.j2 (the sshd and Jupyter Server defaults), `EXPOSE 22 8888`.
+SSH_CONTAINER_PORT = 22
+JUPYTER_CONTAINER_PORT = 8888
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,14 @@ def render_context(given: RenderInput) -> BuildContext:
     secret_mount = (
         f"--mount=type=secret,id={CA_SECRET_ID},mode=0444 \\\n    " if ca and not relay else ""
     )
+    # One uv cache per UID: a cache mount is shared by every build on the engine, and
+    # `uid=`/`gid=` only set its owner when it is made, so on a shared server the next user's
+    # build could not write the first user's cache. `id` names a separate cache (buildah-run(1),
+    # "type=cache": "Create a separate cache directory for a particular id"; the Dockerfile
+    # reference, RUN --mount=type=cache: "Optional ID to identify separate/different caches").
     uv_cache = (
-        f"--mount=type=cache,target=/var/cache/uv,uid={given.uid},gid={given.gid} \\\n    "
+        f"--mount=type=cache,id=dlenv-uv-{given.uid},target=/var/cache/uv,"
+        f"uid={given.uid},gid={given.gid} \\\n    "
         if caps.cache_mounts
         else ""
     )

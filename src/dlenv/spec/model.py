@@ -5,10 +5,17 @@ from __future__ import annotations
 import ipaddress
 import re
 from difflib import get_close_matches
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 # strict: TOML's `true` is a boolean, not port 1.
@@ -49,6 +56,8 @@ def duration_seconds(text: str) -> int | None:
     """Seconds in a duration such as "20s", "90m", "2h", "1d"; None for "off"."""
     match = _DURATION.fullmatch(text)
     return int(match["count"]) * _DURATION_SECONDS[match["unit"]] if match else None
+# run.gpus = "auto:N": N idle GPUs chosen and leased at `up` (dlenv.environment.gpu_choice).
+AUTO_GPUS = re.compile(r"auto:(?P<count>[1-9][0-9]?)")
 
 # An image reference, as the distribution/reference grammar defines it (reference.go, the
 # grammar in its package comment, and regexp.go:
@@ -71,9 +80,7 @@ def duration_seconds(text: str) -> int | None:
 _ALNUM = r"[a-z0-9]+"
 _PATH_COMPONENT = rf"{_ALNUM}(?:(?:[_.]|__|-+){_ALNUM})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = (
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-)
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 IMAGE_REFERENCE = re.compile(
     rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
@@ -87,7 +94,24 @@ def is_image_reference(text: str) -> bool:
     match = IMAGE_REFERENCE.fullmatch(text)
     return match is not None and len(match["name"]) <= NAME_TOTAL_LENGTH_MAX
 
+
 OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
+
+
+def _schema_pattern(regex: re.Pattern[str], *words: str) -> dict[str, Any]:
+    """For `dlenv spec --schema`: the JSON Schema `pattern` of what a validator here accepts
+    with `regex.fullmatch`, or one of `words`. JSON Schema patterns search (ECMA-262), hence the
+    anchors; the patterns used with it are plain character classes, read alike by both."""
+    options = [*(re.escape(word) for word in words), regex.pattern]
+    return {"pattern": "^(?:" + "|".join(options) + ")$"}
+
+GPUS_SCHEMA = {
+    "anyOf": [
+        {"const": "all"},
+        {"type": "array", "minItems": 1, "items": {"type": ["integer", "string"]}},
+    ],
+    "default": "all",
+}
 
 
 class _Strict(BaseModel):
@@ -96,11 +120,14 @@ class _Strict(BaseModel):
 
 class ImageSpec(_Strict):
     base: str = "auto"
-    cuda: str = "auto"
+    cuda: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
     flavor: Literal["devel", "runtime", "slim"] = "devel"
-    timezone: str = "Etc/UTC"
-    user: str = "dev"
-    apt: list[str] = ["git", "curl", "less", "vim-tiny"]
+    timezone: str = Field("Etc/UTC", json_schema_extra=_schema_pattern(_TIMEZONE))
+    user: str = Field("dev", json_schema_extra=_schema_pattern(_USER))
+    apt: list[str] = Field(
+        ["git", "curl", "less", "vim-tiny"],
+        json_schema_extra={"items": {"type": "string", **_schema_pattern(_APT_PACKAGE)}},
+    )
 
     @field_validator("base")
     @classmethod
@@ -153,14 +180,14 @@ def _check_requirements(value: list[str]) -> list[str]:
             Requirement(requirement)
         except InvalidRequirement as exc:
             raise ValueError(
-                f"{requirement!r} is not a Python requirement (e.g. \"numpy>=2\"): {exc}"
+                f'{requirement!r} is not a Python requirement (e.g. "numpy>=2"): {exc}'
             ) from None
     return value
 
 
 class PythonSpec(_Strict):
-    version: str = "3.12"
-    uv: str = "0.13.9"
+    version: str = Field("3.12", json_schema_extra=_schema_pattern(_VERSION_XY, "system"))
+    uv: str = Field("0.13.9", json_schema_extra=_schema_pattern(_VERSION_XYZ))
     packages: list[str] = [
         "jupyterlab",
         "numpy",
@@ -172,7 +199,9 @@ class PythonSpec(_Strict):
         "scikit-image",
         "tqdm",
     ]
-    groups: list[str] = []
+    groups: list[str] = Field(
+        [], json_schema_extra={"items": {"type": "string", "enum": list(OPTIONAL_GROUPS)}}
+    )
     extra: list[str] = []
 
     @field_validator("version")
@@ -209,7 +238,7 @@ class PythonSpec(_Strict):
 
 class TorchSpec(_Strict):
     enabled: bool = True
-    version: str = "auto"
+    version: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
     packages: list[str] = ["torch", "torchvision", "torchaudio"]
 
     @field_validator("version")
@@ -256,11 +285,14 @@ class JupyterSpec(_Strict):
 class RunSpec(_Strict):
     bind: str = "127.0.0.1"
     workspace: str = "volume"
-    shm_size: str = "8g"
+    shm_size: str = Field("8g", json_schema_extra=_schema_pattern(_SIZE))
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
-    gpus: str | list[str] = "all"
+    # The validator below also takes integers (`[0, 2]`); the schema says so for editors.
+    gpus: Annotated[str | list[str], WithJsonSchema(GPUS_SCHEMA)] = "all"
     # Stop the container after this long with no SSH session and no Jupyter activity.
-    idle_stop: str = "off"
+    idle_stop: str = Field(
+        "off", json_schema_extra={"pattern": "^(?:off|[1-9][0-9]{0,6}[smhd])$"}  # _DURATION
+    )
     # Cache volumes (uv, pip, Hugging Face, torch hub): "shared" by all your environments,
     # per "environment", or "off".
     caches: Literal["shared", "environment", "off"] = "shared"
@@ -285,7 +317,7 @@ class RunSpec(_Strict):
     @classmethod
     def _gpus(cls, value: object) -> object:
         # One clear message instead of one per union branch.
-        if value == "all":
+        if value == "all" or (isinstance(value, str) and AUTO_GPUS.fullmatch(value)):
             return value
         if (
             isinstance(value, list)
@@ -293,7 +325,10 @@ class RunSpec(_Strict):
             and all(isinstance(v, int | str) and not isinstance(v, bool) for v in value)
         ):
             return [str(v) for v in value]
-        raise ValueError('expected "all" or a non-empty list of GPU indices or UUIDs, e.g. [0, 2]')
+        raise ValueError(
+            'expected "all", "auto:N" (N idle GPUs, leased host-wide) or a non-empty list of '
+            "GPU indices or UUIDs, e.g. [0, 2]"
+        )
 
     @field_validator("bind")
     @classmethod
@@ -329,8 +364,9 @@ def _workspace_problem(value: str) -> str | None:
 
 
 class DotfilesSpec(_Strict):
-    repo: str = ""  # empty: no dotfiles
-    install: str = ""  # a script in the repository, run after the clone; empty: none
+    repo: str = Field("", json_schema_extra=_schema_pattern(_GIT_URL, ""))  # "": no dotfiles
+    # A script in the repository, run after the clone; "": none.
+    install: str = Field("", json_schema_extra=_schema_pattern(_REPO_PATH, ""))
 
     @field_validator("repo")
     @classmethod
@@ -376,7 +412,7 @@ def _secret_path_problem(path: str) -> bool:
 
 
 class Spec(_Strict):
-    name: str = "dlenv"
+    name: str = Field("dlenv", json_schema_extra=_schema_pattern(_NAME))
     profile: Literal["gpu", "cpu"] = "gpu"
     engine: Literal["auto", "podman", "docker"] = "auto"
     image: ImageSpec = ImageSpec()
@@ -386,9 +422,21 @@ class Spec(_Strict):
     jupyter: JupyterSpec = JupyterSpec()
     run: RunSpec = RunSpec()
     # Extra named ports, published like SSH and Jupyter: host port = container port.
-    ports: dict[str, Port] = {}
+    ports: dict[str, Port] = Field(
+        {}, json_schema_extra={"propertyNames": _schema_pattern(_PORT_NAME)}
+    )
     # Runtime secrets: NAME = "env:VARIABLE" or "file:PATH", read at `up`, a file in the container.
-    secrets: dict[str, str] = {}
+    secrets: dict[str, str] = Field(
+        {},
+        json_schema_extra={
+            "propertyNames": _schema_pattern(_ENV_NAME),
+            # _SECRET_SOURCE, with the file path's rule (_secret_path_problem) spelled out.
+            "additionalProperties": {
+                "type": "string",
+                "pattern": "^(?:env:[A-Za-z_][A-Za-z0-9_]{0,63}|file:(?:/|~/).+)$",
+            },
+        },
+    )
     dotfiles: DotfilesSpec = DotfilesSpec()
 
     @model_validator(mode="after")

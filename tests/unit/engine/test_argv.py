@@ -157,3 +157,14 @@ def test_missing_engine_points_to_setup() -> None:
 def test_unknown_engine_is_bad_input() -> None:
     with pytest.raises(UsageError):
         choose_engine("lxc", "auto", {"podman": True})
+
+
+def test_mount_option_is_one_csv_record_as_docker_reads_it() -> None:
+    assert Mount("demo-workspace", "/home/dev/workspace").mount_option() == (
+        "type=volume,source=demo-workspace,target=/home/dev/workspace"
+    )
+    assert Mount("/state/token", "/etc/dlenv/secrets/t", read_only=True).mount_option() == (
+        "type=bind,source=/state/token,target=/etc/dlenv/secrets/t,readonly"
+    )
+    # A comma in a path stays inside its field (docker/cli opts/mount.go reads a CSV record).
+    assert Mount("/a,b/token", "/t").mount_option() == 'type=bind,"source=/a,b/token",target=/t'

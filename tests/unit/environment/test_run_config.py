@@ -5,66 +5,22 @@ The engine's answers are real captures replayed by a fake runner; the CDI direct
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
-from dlenv.engine.caps import BUILDAH_CAPS, LEGACY_CAPS
-from dlenv.engine.cli_engine import CliEngine, EngineKind
+from dlenv.commands.slurm import slurm_job
 from dlenv.engine.gpu import GpuUnavailable
-from dlenv.environment.options import EnvOptions
-from dlenv.environment.project import Project, open_project
+from dlenv.environment.project import Placement
 from dlenv.errors import DlenvError
-from tests.support.context import make_context
+from dlenv.labels import EnvLabels
 from tests.support.engine_captures import (
     CDI_520,
     DOCKER_CI_NO_GPU,
     PODMAN_ROOTFUL,
     PODMAN_ROOTLESS,
 )
-from tests.support.fakes import FakeRunner
-from tests.support.index_config import uv_answers
-
-# An RTX 4070's PCI device files, from the captured Ubuntu host (tests/fixtures/hosts).
-RTX4070_PCI = (
-    Path(__file__).parents[2]
-    / "fixtures/hosts/ubuntu-rtx4070-docker-nvidia-runtime/root/sys/bus/pci/devices"
-)
-
-
-def project(
-    tmp_path: Path,
-    program: str,
-    info: Path,
-    spec: str,
-    cdi: Path | None = None,
-    *,
-    gpu: bool = True,
-) -> Project:
-    (tmp_path / "dlenv.toml").write_text(spec)
-    runner = FakeRunner(
-        responses={
-            ("docker", "buildx", "version"): (1, "", "docker: 'buildx' is not a docker command."),
-            (program, "info"): (0, info.read_text(), ""),
-            **uv_answers(),
-        },
-        programs={program: f"/usr/bin/{program}"},
-    )
-    root = tmp_path / "root"
-    root.mkdir()
-    if gpu:
-        shutil.copytree(RTX4070_PCI, root / "sys/bus/pci/devices")
-    if cdi is not None:
-        (root / "etc/cdi").mkdir(parents=True)
-        (root / "etc/cdi" / cdi.name).write_text(cdi.read_text())
-    opened = open_project(
-        EnvOptions(spec_path=tmp_path / "dlenv.toml", engine=program),
-        make_context(tmp_path, runner, host_root=root),
-    )
-    caps = LEGACY_CAPS if program == "docker" else BUILDAH_CAPS
-    return dataclasses.replace(opened, engine=CliEngine(EngineKind(program, caps), runner, root))
+from tests.support.projects import captured_project as project
 
 
 @pytest.mark.parametrize(
@@ -103,3 +59,31 @@ def test_cpu_profile_on_rootless_podman_gets_keep_id_and_no_gpu_flags(tmp_path: 
     config = project(tmp_path, "podman", PODMAN_ROOTLESS, spec).run_config()
     assert config.gpu_flags == ()
     assert (config.shm_size, config.extra_flags) == ("2g", ("--userns=keep-id", "--user=0:0"))
+
+
+def test_a_placement_sets_ports_gpus_and_the_labels_that_record_them(tmp_path: Path) -> None:
+    spec = 'name = "g"\n[run]\ngpus = "auto:1"\n'
+    opened = project(tmp_path, "podman", PODMAN_ROOTFUL, spec, CDI_520)
+    config = opened.run_config(Placement(2223, 8889, ("0",)))
+    assert config.ports == {2223: 22, 8889: 8888}
+    assert config.gpu_flags[:2] == ("--device", "nvidia.com/gpu=0")
+    labels = EnvLabels.decode(config.labels, "g")
+    assert (labels.ssh_port, labels.jupyter_port, labels.gpus) == (2223, 8889, ("0",))
+    assert (labels.owner_uid, labels.owner) == (1000, "tester")
+
+
+def test_an_unresolved_auto_never_becomes_a_flag(tmp_path: Path) -> None:
+    spec = 'name = "g"\n[run]\ngpus = "auto:1"\n'
+    with pytest.raises(DlenvError, match="not resolved"):
+        project(tmp_path, "podman", PODMAN_ROOTFUL, spec, CDI_520).run_config()
+
+
+def test_the_slurm_job_of_a_gpu_project(tmp_path: Path) -> None:
+    spec = 'name = "g"\n[run]\ngpus = "auto:2"\n'
+    opened = project(tmp_path, "podman", PODMAN_ROOTFUL, spec, CDI_520)
+    job = slurm_job(opened, "run", ("python", "train.py"), image=None, gpus=None,
+                    partition=None, time=None)  # fmt: skip
+    assert (job.gpus, job.image, job.workspace) == (2, opened.image_tag, str(tmp_path))
+    assert "--ulimit" not in job.run_flags  # GPU ulimits come with GPU flags, not here
+    with pytest.raises(DlenvError, match="not an image reference"):
+        slurm_job(opened, "run", ("x",), image="Bad Ref", gpus=None, partition=None, time=None)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dlenv.cli import run
-from dlenv.commands.up import confirm_trust
+from dlenv.commands.trust_prompt import confirm_trust
 from dlenv.environment.host_paths import resolve_workspace
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.trust import TrustDecision, trust_decisions

@@ -95,7 +95,7 @@ def test_gpus_accepts_indices_and_uuids() -> None:
     spec = parse_spec('[run]\ngpus = [0, "GPU-6a1b"]\n', "t")
     assert spec.run.gpus == ["0", "GPU-6a1b"]
     (message,) = problems("[run]\ngpus = []\n")
-    assert 'expected "all" or a non-empty list' in message
+    assert 'expected "all", "auto:N"' in message
 
 
 def test_overrides_apply_and_validate() -> None:

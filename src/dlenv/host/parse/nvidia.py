@@ -24,6 +24,10 @@ class SmiGpu:
     mig_mode: str | None = None  # "Enabled", "Disabled", None when the GPU has no MIG
     uuid: str | None = None
     mig_devices: tuple[str, ...] = ()  # "MIG 1g.10gb" profiles, from `nvidia-smi -L`
+    # The table's Memory-Usage (used part) and GPU-Util columns; utilisation is None where the
+    # table says "N/A" (MIG mode), both None where the table was not read.
+    memory_used_mib: int | None = None
+    utilization_pct: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ _DRIVER = re.compile(r"Driver Version:\s*([0-9][0-9.]*)")
 _CUDA = re.compile(r"CUDA Version:\s*([0-9][0-9.]*)")
 _GPU_ROW = re.compile(r"^\|\s+(\d+)\s+(.+?)\s+(?:On|Off)\s*\|")
 _MEMORY = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
+# The second line of a GPU block ends with "|  GPU-Util  Compute M. |": "|      0%      Default |".
+_UTILIZATION = re.compile(r"\|\s*(\d{1,3})%\s+\S+\s*\|\s*$")
 
 
 def parse_smi_table(text: str) -> SmiReport:
@@ -97,6 +103,7 @@ def _gpu_from_block(block: list[str]) -> SmiGpu:
     if not head:
         return SmiGpu(-1, "")
     memory = _MEMORY.search(block[1]) if len(block) > 1 else None
+    utilization = _UTILIZATION.search(block[1]) if len(block) > 1 else None
     mig = None
     if len(block) > 2:
         last_cell = block[2].rstrip(" |").split("|")[-1].strip()
@@ -106,6 +113,8 @@ def _gpu_from_block(block: list[str]) -> SmiGpu:
         name=head[2].strip(),
         memory_total_mib=int(memory[2]) if memory else None,
         mig_mode=mig,
+        memory_used_mib=int(memory[1]) if memory else None,
+        utilization_pct=int(utilization[1]) if utilization else None,
     )
 
 
@@ -144,6 +153,8 @@ def merge_smi(table: SmiReport, listing: list[SmiGpu]) -> SmiReport:
                 gpu.mig_mode,
                 full.uuid if full else None,
                 full.mig_devices if full else (),
+                gpu.memory_used_mib,
+                gpu.utilization_pct,
             )
         )
     if not table.gpus:
