@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PREFIX = "dev.dlenv."
 MANAGED = f"{PREFIX}managed"
@@ -22,6 +22,17 @@ BIND = f"{PREFIX}bind"
 SSH_PORT = f"{PREFIX}ssh-port"
 JUPYTER_PORT = f"{PREFIX}jupyter-port"
 CONTEXT_DIGEST = f"{PREFIX}context-digest"
+# Extra named ports ("gradio=7860,tensorboard=6006"), the idle-stop setting ("2h"), the names of
+# the runtime secrets ("HF_TOKEN"; never a value), the cache scope and the dotfiles repository.
+PORTS = f"{PREFIX}ports"
+IDLE_STOP = f"{PREFIX}idle-stop"
+SECRETS = f"{PREFIX}secrets"
+CACHES = f"{PREFIX}caches"
+DOTFILES = f"{PREFIX}dotfiles"
+# On a cache volume: what it caches ("uv", "huggingface", ...), and for a shared one the UID of
+# the user whose environments share it.
+CACHE = f"{PREFIX}cache"
+CACHE_OWNER = f"{PREFIX}cache-owner"
 # The GPU indices the container was given ("0,2"; absent: none, or "all"), and who made it:
 # `ls --all-users` and the GPU choice of the next `up` (dlenv.environment.gpu_choice) read them.
 GPUS = f"{PREFIX}gpus"
@@ -55,6 +66,11 @@ class EnvLabels:
     ssh_port: int | None = None
     jupyter_port: int | None = None
     context_digest: str | None = None
+    ports: Mapping[str, int] = field(default_factory=dict)  # extra named ports
+    idle_stop: str | None = None  # "2h"; None: off
+    secrets: tuple[str, ...] = ()  # names only
+    caches: str | None = None  # "shared", "environment"; None: off
+    dotfiles: str | None = None  # the repository URL
     gpus: tuple[str, ...] = ()
     owner_uid: int | None = None
     owner: str | None = None
@@ -67,6 +83,16 @@ class EnvLabels:
             labels[JUPYTER_PORT] = str(self.jupyter_port)
         if self.context_digest is not None:
             labels[CONTEXT_DIGEST] = self.context_digest
+        if self.ports:
+            labels[PORTS] = ",".join(f"{k}={v}" for k, v in sorted(self.ports.items()))
+        if self.idle_stop is not None:
+            labels[IDLE_STOP] = self.idle_stop
+        if self.secrets:
+            labels[SECRETS] = ",".join(sorted(self.secrets))
+        if self.caches is not None:
+            labels[CACHES] = self.caches
+        if self.dotfiles is not None:
+            labels[DOTFILES] = self.dotfiles
         if self.gpus:
             labels[GPUS] = ",".join(self.gpus)
         if self.owner_uid is not None:
@@ -85,9 +111,46 @@ class EnvLabels:
             ssh_port=_port(labels.get(SSH_PORT)),
             jupyter_port=_port(labels.get(JUPYTER_PORT)),
             context_digest=labels.get(CONTEXT_DIGEST),
+            ports=_named_ports(labels.get(PORTS)),
+            idle_stop=labels.get(IDLE_STOP) or None,
+            secrets=tuple(
+                n for n in (labels.get(SECRETS) or "").split(",") if _NAME_RE.fullmatch(n)
+            ),
+            caches=labels.get(CACHES) or None,
+            dotfiles=labels.get(DOTFILES) or None,
             gpus=_gpus(labels.get(GPUS)),
             owner_uid=int(uid) if _UID.fullmatch(uid := labels.get(OWNER_UID, "")) else None,
             owner=owner if _OWNER.fullmatch(owner := labels.get(OWNER, "")) else None,
+        )
+
+
+def cache_labels(kind: str, *, owner_uid: int | None, env_name: str | None) -> dict[str, str]:
+    """A cache volume's labels: shared by one user's environments (`owner_uid`), or one
+    environment's own (`env_name`, removed with it)."""
+    labels = {MANAGED: "true", CACHE: kind}
+    if owner_uid is not None:
+        labels[CACHE_OWNER] = str(owner_uid)
+    if env_name is not None:
+        labels[NAME] = env_name
+    return labels
+
+
+@dataclass(frozen=True)
+class VolumeLabels:
+    """What a dlenv volume says about itself: the environment it belongs to (None for a shared
+    cache), the cache it holds (None for a workspace or host-key volume), the sharing user."""
+
+    env_name: str | None
+    cache: str | None
+    owner_uid: int | None
+
+    @classmethod
+    def decode(cls, labels: Mapping[str, str]) -> VolumeLabels:
+        owner = labels.get(CACHE_OWNER) or ""
+        return cls(
+            env_name=labels.get(NAME) or None,
+            cache=labels.get(CACHE) or None,
+            owner_uid=int(owner) if owner.isdigit() and len(owner) < 11 else None,
         )
 
 
@@ -111,6 +174,19 @@ def image_contents(labels: Mapping[str, str]) -> dict[str, str]:
         for key, value in sorted(labels.items())
         if key.startswith(PREFIX) and key != CONTEXT_DIGEST
     }
+
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _named_ports(text: str | None) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for item in (text or "").split(","):
+        name, _, number = item.partition("=")
+        port = _port(number)
+        if _NAME_RE.fullmatch(name) and port is not None:
+            ports[name] = port
+    return ports
 
 
 # Another user's container is hostile input: only what these full matches allow is shown.

@@ -31,12 +31,18 @@ def suggest_free_port(bind: str, start: int, taken: set[int]) -> int | None:
 
 
 def check_ports_free(bind: str, wanted: dict[str, int]) -> None:
-    """`wanted` maps an option name ("--ssh-port") to a port. Raises naming the busy one."""
+    """`wanted` maps an option name ("--ssh-port") or a spec key ("ports.tensorboard") to a
+    port. Raises naming the busy one."""
     taken = set(wanted.values())
     for option, port in wanted.items():
         if not port_is_free(bind, port):
             free = suggest_free_port(bind, port, taken)
-            suggestion = f"pass {option} {free} (free now)" if free else f"choose another {option}"
+            if not free:
+                suggestion = f"choose another {option}"
+            elif option.startswith("--"):
+                suggestion = f"pass {option} {free} (free now)"
+            else:  # a spec key, e.g. ports.tensorboard
+                suggestion = f"set {option} = {free} in dlenv.toml (free now)"
             raise DlenvError(
                 f"port {port} on {bind} is already in use by another program",
                 hint=f"Stop that program, or {suggestion}.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,10 @@ class EnvState:
     @property
     def build_log(self) -> Path:
         return self.directory / "build.log"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.directory / "secrets"
 
     @property
     def context_dir(self) -> Path:
@@ -123,6 +128,24 @@ class EnvState:
         self.ensure_directory()
         write_atomic(self.authorized_keys_file, "".join(k + "\n" for k in keys), mode=0o644)
         return self.authorized_keys_file
+
+
+    def write_secrets(self, values: Mapping[str, str]) -> Path:
+        """The runtime secrets, one 0600 file per name in a 0700 directory, written atomically;
+        files of secrets no longer named are removed. Names are environment-variable names
+        (spec.model), so none can leave the directory."""
+        self.ensure_directory()
+        directory = self.secrets_dir
+        try:
+            ensure_private_directory(directory)
+        except UnsafeFile as exc:
+            raise DlenvError(f"the secrets directory is not safe: {exc}") from None
+        for stale in directory.iterdir():
+            if stale.name not in values:
+                stale.unlink()
+        for name, value in sorted(values.items()):
+            write_atomic(directory / name, value, mode=0o600)
+        return directory
 
 
 def read_public_key(path: Path) -> str:

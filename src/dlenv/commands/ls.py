@@ -15,7 +15,7 @@ from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.detect import ENGINES, open_engine
 from dlenv.errors import DlenvError, UsageError
-from dlenv.labels import EnvLabels
+from dlenv.labels import EnvLabels, VolumeLabels
 from dlenv.process import Runner
 
 
@@ -65,9 +65,48 @@ def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], l
     return sorted(listed, key=lambda e: (e.container.name, e.engine)), problems
 
 
+@dataclass(frozen=True)
+class ListedVolume:
+    engine: str
+    name: str
+    labels: VolumeLabels
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "engine": self.engine,
+            "cache": self.labels.cache,
+            "environment": self.labels.env_name,
+            "shared_by_uid": self.labels.owner_uid,
+        }
+
+
+def list_volumes(runner: Runner, only: str | None) -> tuple[list[ListedVolume], list[str]]:
+    """Every dlenv volume per installed engine: workspaces, host keys and caches."""
+    if only is not None and only not in ENGINES:
+        raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
+    listed: list[ListedVolume] = []
+    problems: list[str] = []
+    for program in (only,) if only else ENGINES:
+        if runner.which(program) is None:
+            continue
+        try:
+            engine, _ = open_engine(program, "auto", runner)
+            listed += [
+                ListedVolume(program, name, VolumeLabels.decode(labels))
+                for name, labels in engine.managed_volumes().items()
+            ]
+        except DlenvError as error:
+            problems.append(f"{program}: {error.message}")
+    return sorted(listed, key=lambda v: (v.name, v.engine)), problems
+
+
 def ls_command(
     click_context: typer.Context,
     engine: Annotated[str | None, typer.Option("--engine", help="Only this engine.")] = None,
+    volumes: Annotated[
+        bool, typer.Option("--volumes", help="List dlenv's volumes (workspaces, caches).")
+    ] = False,
     all_users: Annotated[
         bool,
         typer.Option(
@@ -81,8 +120,13 @@ def ls_command(
 
     Running and stopped ones; --engine limits it to one engine. --all-users adds other users'
     environments on rootful engines (rootless Podman keeps each user's containers private).
+    --volumes lists the volumes instead (workspaces, SSH host keys and the caches that outlive
+    rebuilds).
     """
     ctx = app_context_of(click_context)
+    if volumes:
+        _print_volumes(*list_volumes(ctx.runner, engine), as_json)
+        return
     listed, problems = list_environments(ctx.runner, engine)
     if not all_users:
         listed = [entry for entry in listed if entry.owned_by(ctx.identity.uid)]
@@ -114,6 +158,28 @@ def ls_command(
     out.print(table)
 
 
+def _print_volumes(listed: list[ListedVolume], problems: list[str], as_json: bool) -> None:
+    for problem in problems:
+        warn(problem)
+    if as_json:
+        print_json([entry.as_json() for entry in listed])
+        return
+    if not listed:
+        out.print("no dlenv volumes")
+        return
+    table = Table(show_edge=False)
+    for column in ("volume", "engine", "holds", "belongs to"):
+        table.add_column(column)
+    for entry in listed:
+        labels = entry.labels
+        holds = f"{labels.cache} cache" if labels.cache else "environment data"
+        owner = (
+            labels.env_name
+            if labels.env_name
+            else f"shared (uid {labels.owner_uid})" if labels.owner_uid is not None else "-"
+        )
+        table.add_row(escape(entry.name), entry.engine, escape(holds), escape(owner))
+    out.print(table)
 ROOTLESS_NOTE = (
     "Shown: the environments on this host's rootful Podman and Docker. Rootless Podman keeps "
     "each user's containers private, so other users' rootless environments are not listed."

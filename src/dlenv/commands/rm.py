@@ -14,11 +14,12 @@ import typer
 from dlenv.commands.options import env_options
 from dlenv.console import info, success
 from dlenv.context import AppContext
+from dlenv.engine.cli_engine import CliEngine
 from dlenv.environment.gpu_choice import release_env
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target
 from dlenv.errors import DlenvError, UsageError
-from dlenv.labels import EnvLabels
+from dlenv.labels import EnvLabels, VolumeLabels
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +36,22 @@ def rm_command(
         help="Keep the workspace volume (default), or delete it after asking.",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before deleting."),
+    caches: bool = typer.Option(
+        False,
+        "--caches",
+        help="Remove your shared cache volumes (uv, pip, Hugging Face, torch hub) instead; "
+        "no environment is touched.",
+    ),
 ) -> None:
     """Remove the environment; the workspace volume is kept unless --delete-workspace.
 
     Removes the container, the SSH host-key volume, the images and the local state.
+    With --caches, removes only your shared cache volumes.
     """
     target = find_target(options, ctx)
+    if caches:
+        _remove_caches(target.engine, ctx.identity.uid, yes=yes)
+        return
     engine, names = target.engine, target.names
     volumes = engine.volumes(target.name)
     images = engine.images(names.image_repository)
@@ -75,3 +86,33 @@ def rm_command(
     if workspace in volumes and not delete_workspace:
         info(f"kept the workspace volume {workspace} (delete it with `--delete-workspace`)")
     success(f"removed {target.name}")
+
+
+def _remove_caches(engine: CliEngine, uid: int, *, yes: bool) -> None:
+    """The shared caches of the user `uid` (run.caches = "shared"); an environment's own caches
+    go with the environment."""
+    mine = sorted(
+        name
+        for name, labels in engine.managed_volumes().items()
+        if VolumeLabels.decode(labels).owner_uid == uid
+    )
+    if not mine:
+        info(f"no shared cache volumes of yours on {engine.name}")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"deleting the cache volumes {', '.join(mine)} needs a confirmation",
+                hint="Pass --yes to delete them without asking.",
+            )
+        if not typer.confirm(f"Delete {', '.join(mine)} (models and packages download again)?"):
+            return
+    for name in mine:
+        engine.remove_volume(name)
+    kept = [name for name in mine if engine.volume_exists(name)]
+    if kept:
+        raise DlenvError(
+            f"kept {', '.join(kept)}: in use by a container",
+            hint="Stop the environments that use them (`dlenv down`), then run this again.",
+        )
+    success(f"removed {', '.join(mine)}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import typer
 from rich.markup import escape
 
@@ -11,7 +14,7 @@ from dlenv.console import out, print_json
 from dlenv.context import AppContext
 from dlenv.environment.access import access_from_container
 from dlenv.environment.options import EnvOptions
-from dlenv.environment.target import find_target
+from dlenv.environment.target import Target, find_target
 from dlenv.labels import image_contents
 
 
@@ -35,10 +38,14 @@ def status_command(
         return
     access = access_from_container(target.container, target.state.read_token())
     image_labels = target.engine.image_labels(target.container.image)
+    idle = _idle_report(target)
     if as_json:
         data = access.as_json()
         data["engine"] = target.engine.name
         data["contents"] = image_contents(image_labels)
+        data["idle_stop"] = idle
+        data["secrets"] = list(target.labels.secrets)
+        data["caches"] = target.labels.caches or "off"
         print_json(data)
         return
     colour = "green" if access.state == "running" else "yellow"
@@ -48,3 +55,43 @@ def status_command(
     )
     if access.state == "running":
         print_access(access)
+    if idle["setting"] != "off":
+        last = idle["last_activity"] or "not yet measured"
+        stopped = "; stopped for being idle" if idle["stopped_idle"] else ""
+        out.print(
+            f"[bold]Idle[/bold]     stops after {idle['setting']} idle "
+            f"(last activity: {last}){stopped}"
+        )
+    if target.labels.secrets:
+        names = escape(", ".join(target.labels.secrets))
+        out.print(f"[bold]Secrets[/bold]  {names} in /run/secrets")
+
+
+# Written by the idle watcher (render/templates/idle_watch.py.j2) and printed by the entrypoint
+# when it stops the container for being idle.
+LAST_ACTIVITY_FILE = "/run/dlenv/last-activity"
+IDLE_STOP_LINE = "dlenv: stopped after run.idle_stop"
+
+
+def _idle_report(target: Target) -> dict[str, Any]:
+    """run.idle_stop as the container was started with it, the watcher's last activity while
+    it runs, and whether a stopped container stopped for being idle."""
+    container = target.container
+    setting = target.labels.idle_stop
+    report: dict[str, Any] = {
+        "setting": setting or "off", "last_activity": None, "stopped_idle": False,
+    }  # fmt: skip
+    if container is None or setting is None:
+        return report
+    if container.state == "running":
+        done = target.engine.exec(
+            container.name, ("cat", LAST_ACTIVITY_FILE), user=target.labels.user
+        )
+        stamp = done.stdout.strip()
+        report["last_activity"] = stamp if done.ok and _STAMP.fullmatch(stamp) else None
+    else:
+        report["stopped_idle"] = IDLE_STOP_LINE in target.engine.logs(container.name, tail=20)
+    return report
+
+
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")

@@ -290,3 +290,17 @@ class CliEngine:
             "--format", "{{.Name}}",
         )  # fmt: skip
         return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+    def managed_volumes(self) -> dict[str, dict[str, str]]:
+        """Every volume dlenv made on this engine (workspace, host keys, caches), with its
+        labels."""
+        result = self._run(
+            "volume", "ls", "--filter", f"label={MANAGED}=true", "--format", "{{.Name}}",
+        )  # fmt: skip
+        volumes: dict[str, dict[str, str]] = {}
+        for name in sorted({line.strip() for line in result.stdout.splitlines() if line.strip()}):
+            labels = self._run(
+                "volume", "inspect", "--format", "{{json .Labels}}", name, check=False
+            )
+            volumes[name] = _labels(self._json(labels, "volume inspect")) if labels.ok else {}
+        return volumes

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dlenv.engine.base import ContainerInfo
@@ -19,6 +20,7 @@ class Access:
     jupyter_port: int | None
     user: str
     token: str | None
+    ports: Mapping[str, int] = field(default_factory=dict)  # extra named ports ([ports])
 
     @property
     def ssh_command(self) -> str:
@@ -43,6 +45,7 @@ class Access:
                 "command": self.ssh_command,
             },
             "jupyter": {"url": self.jupyter_url},
+            "ports": {name: {"host": self.host, "port": port} for name, port in self.ports.items()},
         }
 
 
@@ -62,4 +65,5 @@ def access_from_container(info: ContainerInfo, token: str | None) -> Access:
         jupyter_port=labels.jupyter_port,
         user=labels.user,
         token=token,
+        ports=dict(labels.ports),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlenv.environment.lifecycle import authorize_keys
+from dlenv.environment.lifecycle import authorize_keys, write_runtime_secrets
 from dlenv.environment.project import Project
 from dlenv.errors import DlenvError, UsageError
 from dlenv.render.export_source import ExportSource
@@ -30,6 +30,7 @@ def export_source(project: Project, key_files: list[Path], *, use_image: bool) -
         )
     config = project.run_config()  # a missing GPU runtime fails here, before anything is written
     authorize_keys(project, key_files)
+    write_runtime_secrets(project)  # the exported files mount them as `up` does
     project.state.jupyter_token()
     return ExportSource(
         config=config,

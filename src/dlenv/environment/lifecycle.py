@@ -21,6 +21,7 @@ from dlenv.environment.gpu_choice import auto_count, release_env
 from dlenv.environment.host_paths import spec_key_files
 from dlenv.environment.placement import place
 from dlenv.environment.project import Placement, Project
+from dlenv.environment.secrets import read_secret_values
 from dlenv.errors import DlenvError
 from dlenv.labels import is_managed, owner_labels
 from dlenv.ports import check_ports_free, is_loopback
@@ -153,6 +154,14 @@ def authorize_keys(project: Project, key_files: list[Path]) -> Path:
     return project.state.write_authorized_keys(authorized_key_files(project, key_files))
 
 
+def write_runtime_secrets(project: Project) -> None:
+    """Read the spec's [secrets] on this side and write them to the state directory, which the
+    container mounts read-only (dlenv.environment.secrets); stale ones are removed."""
+    secrets = read_secret_values(project.spec.secrets, project.ctx.environ, project.ctx.home)
+    if secrets or project.state.secrets_dir.exists():
+        project.state.write_secrets(secrets)
+
+
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
     """Build if needed, then start (or keep) the container and wait until it answers."""
     spec, engine, names = project.spec, project.engine, project.names
@@ -163,6 +172,7 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
             "(SSH is key-only and Jupyter needs the token)."
         )
     authorize_keys(project, key_files)  # validates the keys before anything is created
+    write_runtime_secrets(project)  # a missing secret stops `up` before any build
 
     existing = engine.container(names.container)
     if existing is not None and not is_managed(existing.labels):
@@ -187,7 +197,9 @@ def _bring_up(
 ) -> Access:
     engine, names, bind = project.engine, project.names, project.spec.run.bind
     config = project.run_config(placement)
-    ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port}
+    ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port} | {
+        f"ports.{name}": port for name, port in project.spec.ports.items()
+    }
     # Same image digest, ports and options (all in the labels) and running: nothing to do.
     if (
         existing is not None
@@ -218,6 +230,9 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
         engine.create_volume(names.hostkeys_volume, labels)
     if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
         engine.create_volume(names.workspace_volume, labels)
+    for cache in project.cache_volumes():
+        if not engine.volume_exists(cache.name):
+            engine.create_volume(cache.name, cache.labels)
     engine.run(config)
     endpoints = Endpoints(
         reachable_host(spec.run.bind), placement.ssh_port, placement.jupyter_port, token

@@ -4,6 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The caches that outlive a rebuild: each a volume, mounted where the tool's variable points.
+# UV_CACHE_DIR: https://docs.astral.sh/uv/reference/environment/#uv_cache_dir
+# PIP_CACHE_DIR (pip's --cache-dir as PIP_<OPTION>):
+#   https://pip.pypa.io/en/stable/topics/configuration/#environment-variables
+# HF_HOME (models, datasets, and the hub's token when no HF_TOKEN_PATH):
+#   https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhome
+# TORCH_HOME (torch.hub's $TORCH_HOME/hub and checkpoints):
+#   https://docs.pytorch.org/docs/stable/hub.html#where-are-my-downloaded-models-saved
+CACHE_ROOT = "/var/cache/dlenv"
+
+
+@dataclass(frozen=True)
+class Cache:
+    kind: str
+    variable: str
+
+    @property
+    def target(self) -> str:
+        return f"{CACHE_ROOT}/{self.kind}"
+
+
+CACHES = (
+    Cache("huggingface", "HF_HOME"),
+    Cache("pip", "PIP_CACHE_DIR"),
+    Cache("torch", "TORCH_HOME"),
+    Cache("uv", "UV_CACHE_DIR"),
+)
+
+
+def shared_cache_volume(kind: str, uid: int) -> str:
+    """A cache every environment of the user with `uid` shares."""
+    return f"dlenv-cache-{uid}-{kind}"
+
 IMAGE_NAMESPACE = "localhost/dlenv"  # `localhost/`: never pulled from, or pushed to, a registry
 
 
@@ -43,3 +76,7 @@ class EnvNames:
     def access_secret(self) -> str:
         """The Kubernetes Secret with the authorized keys and the Jupyter token."""
         return f"{self.name}-access"
+
+    def cache_volume(self, kind: str) -> str:
+        """A cache of this environment's own (run.caches = "environment")."""
+        return f"{self.name}-cache-{kind}"

@@ -17,13 +17,16 @@ from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay_urls import python_download_base, url_hosts
 from dlenv.environment.host_paths import resolve_workspace
 from dlenv.environment.index_config import python_download_url
-from dlenv.environment.names import EnvNames
+from dlenv.environment.names import CACHES, EnvNames, shared_cache_volume
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
+from dlenv.environment.secrets import CONTAINER_DIR as SECRETS_DIR
+from dlenv.environment.secrets import MOUNTED_DIR as SECRETS_MOUNT
+from dlenv.environment.secrets import path_variables
 from dlenv.errors import DlenvError, UsageError
 from dlenv.host.facts import has_nvidia_gpu
 from dlenv.host.reader import HostReader
-from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels
+from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels, cache_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.render.context import (
@@ -36,6 +39,7 @@ from dlenv.render.context import (
 from dlenv.resolve import ResolvedEnv
 from dlenv.resolve.indexes import is_loopback_url
 from dlenv.spec import Spec
+from dlenv.spec.model import duration_seconds
 from dlenv.state import EnvState
 
 # Container paths the rendered image expects (see render/templates).
@@ -43,6 +47,14 @@ HOSTKEYS_DIR = "/etc/dlenv/hostkeys"
 AUTHORIZED_KEYS = "/etc/dlenv/authorized_keys"
 TOKEN_FILE = "/etc/dlenv/secrets/jupyter_token"
 SECRETS_TMPFS = "/run/dlenv"
+TMPFS_OPTIONS = "rw,nosuid,nodev,noexec,size=1m,mode=0700"
+
+
+@dataclass(frozen=True)
+class CacheVolume:
+    name: str
+    target: str
+    labels: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,48 @@ class Project:
             network="host" if any(is_loopback_url(u) for u in urls) else None,
         )
 
+    def cache_volumes(self) -> tuple[CacheVolume, ...]:
+        """The cache volumes run.caches asks for: the user's shared ones, this environment's
+        own (removed with it), or none."""
+        scope = self.spec.run.caches
+        if scope == "off":
+            return ()
+        uid = self.ctx.identity.uid
+        return tuple(
+            CacheVolume(
+                shared_cache_volume(cache.kind, uid)
+                if scope == "shared"
+                else self.names.cache_volume(cache.kind),
+                cache.target,
+                cache_labels(
+                    cache.kind,
+                    owner_uid=uid if scope == "shared" else None,
+                    env_name=self.name if scope == "environment" else None,
+                ),
+            )
+            for cache in CACHES
+        )
+
+    def runtime_env(self) -> dict[str, str]:
+        """The container's environment: no secret in it, `inspect` shows every value."""
+        spec = self.spec
+        env = dict(self.resolved.runtime_env)
+        if spec.run.caches != "off":
+            env |= {cache.variable: cache.target for cache in CACHES}
+            # An image from the legacy builder sets UV_NO_CACHE=1 for its build steps; in the
+            # running environment the cache volume serves (uv reads "0" as false: checked
+            # with uv 0.9.0).
+            env["UV_NO_CACHE"] = "0"
+        env |= path_variables(spec.secrets)
+        idle = duration_seconds(spec.run.idle_stop)
+        if idle is not None:
+            env["DLENV_IDLE_STOP"] = str(idle)
+        if spec.dotfiles.repo:
+            env["DLENV_DOTFILES_REPO"] = spec.dotfiles.repo
+            if spec.dotfiles.install:
+                env["DLENV_DOTFILES_INSTALL"] = spec.dotfiles.install
+        return env
+
     def default_placement(self) -> Placement:
         gpus = self.spec.run.gpus
         return Placement(
@@ -148,26 +202,41 @@ class Project:
             ssh_port=place.ssh_port,
             jupyter_port=place.jupyter_port,
             context_digest=self.context.digest,
+            ports=dict(spec.ports),
+            idle_stop=None if spec.run.idle_stop == "off" else spec.run.idle_stop,
+            secrets=tuple(sorted(spec.secrets)),
+            caches=None if spec.run.caches == "off" else spec.run.caches,
+            dotfiles=spec.dotfiles.repo or None,
             # Leased GPUs are labelled in every profile: the lease holds them either way.
             gpus=place.gpus if isinstance(place.gpus, tuple) else (),
             owner_uid=identity.uid,
             owner=identity.user,
         )
+        secrets = (
+            (Mount(str(self.state.secrets_dir), SECRETS_MOUNT, read_only=True),)
+            if spec.secrets
+            else ()
+        )
         return RunConfig(
             name=names.container,
             image=self.image_tag,
             bind=spec.run.bind,
-            ports={place.ssh_port: SSH_CONTAINER_PORT, place.jupyter_port: JUPYTER_CONTAINER_PORT},
+            # Extra ports ([ports]) are the same number on both sides.
+            ports={place.ssh_port: SSH_CONTAINER_PORT, place.jupyter_port: JUPYTER_CONTAINER_PORT}
+            | {port: port for port in spec.ports.values()},
             mounts=(
                 Mount(workspace_source, self.workspace_target),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
                 Mount(str(self.state.authorized_keys_file), AUTHORIZED_KEYS, read_only=True),
                 Mount(str(self.state.token_file), TOKEN_FILE, read_only=True),
+                *secrets,
+                *(Mount(volume.name, volume.target) for volume in self.cache_volumes()),
             ),
             labels=labels.encode(),
-            tmpfs=(f"{SECRETS_TMPFS}:rw,nosuid,nodev,noexec,size=1m,mode=0700",),
+            tmpfs=(f"{SECRETS_TMPFS}:{TMPFS_OPTIONS}",)
+            + ((f"{SECRETS_DIR}:{TMPFS_OPTIONS}",) if spec.secrets else ()),
             shm_size=defaults.shm_size,
-            env=self.resolved.runtime_env,
+            env=self.runtime_env(),
             # The GPU profile never falls back to the CPU: no GPU path is an error with a fix.
             gpu_flags=gpu_flags(host, place.gpus) if spec.profile == "gpu" else (),
             extra_flags=defaults.flags,

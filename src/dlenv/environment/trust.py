@@ -1,10 +1,10 @@
 """What a spec file asks for that opens this host, as data: the "trust decisions".
 
 A dlenv.toml travels with repositories cloned from anyone. Settings that let someone in (SSH
-keys), let the network in (a non-loopback bind) or let the container write to the host (a host
-directory as the workspace) need the user's consent when they come from the file; the same
-settings given as flags (`--authorized-keys`, `--bind`, `--workspace`) are the user's own choice.
-`dlenv up` asks (commands/up.py); this module only lists.
+keys), let the network in (a non-loopback bind), let the container write to the host (a host
+directory as the workspace) or copy host secrets into it ([secrets]) need the user's consent
+when they come from the file; the same settings given as flags (`--authorized-keys`, `--bind`,
+`--workspace`) are the user's own choice. `dlenv up` asks (commands/up.py); this module only lists.
 """
 
 from __future__ import annotations
@@ -67,6 +67,16 @@ def trust_decisions(
                 "run.workspace",
                 spec.run.workspace,
                 f"the host directory {workspace} is mounted read-write into the container",
+            )
+        )
+    # A secret copies something of the host's into the container, where the spec's packages and
+    # dotfiles run: a file named by someone else (say ~/.ssh/id_ed25519) needs consent.
+    for name, source in sorted(spec.secrets.items()):
+        kind, _, where = source.partition(":")
+        what = f"the environment variable {where}" if kind == "env" else f"the host file {where}"
+        decisions.append(
+            TrustDecision(
+                f"secrets.{name}", source, f"{what} is copied into the container as {name}"
             )
         )
     return tuple(decisions)

@@ -94,9 +94,24 @@ class _ConfigFile:
 _CONFIG_FILES = (
     _ConfigFile("sshd_config", "/etc/ssh/sshd_config", "0644"),
     _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py", "0644"),
+    # JupyterLab's default settings, overridden for every user: jupyterlab_server reads
+    # `default_setting_overrides.json` from the labconfig directory of each Jupyter config path,
+    # /etc/jupyter among them (jupyterlab_server/settings_utils.py, _get_overrides; checked with
+    # jupyterlab 4.6.6). It turns off the news feed and the update check
+    # (@jupyterlab/apputils-extension:notification, schemas/.../notification.json: fetchNews
+    # "false" = Never, checkForUpdates false): an environment does not phone home unasked.
+    _ConfigFile(
+        "jupyter_lab_overrides.json",
+        "/etc/jupyter/labconfig/default_setting_overrides.json",
+        "0644",
+    ),
     _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh", "0644"),
     _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", "0755"),
+    _ConfigFile("idle_watch.py", "/usr/local/bin/dlenv-idle-watch", "0755"),
+    _ConfigFile("dotfiles.sh", "/usr/local/bin/dlenv-dotfiles", "0755"),
 )
+# Packages some settings need: dotfiles are cloned with git (Debian's and Ubuntu's "git").
+DOTFILES_APT_PACKAGES = ("git",)
 
 _templates = Environment(
     loader=PackageLoader("dlenv.render", "templates"),
@@ -153,7 +168,11 @@ def render_context(given: RenderInput) -> BuildContext:
         "caps": caps,
         "base_image": env.base_image,
         "from_image": from_image(env.base_image, base),
-        "apt_packages": sorted(set(BASE_APT_PACKAGES) | set(spec.image.apt)),
+        "apt_packages": sorted(
+            set(BASE_APT_PACKAGES)
+            | set(spec.image.apt)
+            | (set(DOTFILES_APT_PACKAGES) if spec.dotfiles.repo else set())
+        ),
         "apt_mounts": apt_mounts,
         "uid": given.uid,
         "gid": given.gid,
@@ -183,6 +202,11 @@ def render_context(given: RenderInput) -> BuildContext:
         ),
         "entrypoint.sh": _templates.get_template("entrypoint.sh.j2").render(user=user),
         "profile.sh": _templates.get_template("profile.sh.j2").render(),
+        "jupyter_lab_overrides.json": _templates.get_template(
+            "jupyter_lab_overrides.json.j2"
+        ).render(),
+        "idle_watch.py": _templates.get_template("idle_watch.py.j2").render(user=user),
+        "dotfiles.sh": _templates.get_template("dotfiles.sh.j2").render(user=user),
     }
     return BuildContext(files)
 

@@ -239,6 +239,9 @@ def _layers(
     for name in spec.python.groups:
         if name not in _GPU_GROUPS_BEFORE_CORE:
             layers.append(_group_layer(groups[name]))
+    if spec.jupyter.extensions:
+        # After the core layer (JupyterLab itself), before your extras: they change less.
+        layers.append(PackageLayer("jupyter-extensions", tuple(spec.jupyter.extensions)))
     if spec.python.extra:
         layers.append(PackageLayer("extra", tuple(spec.python.extra)))
     return tuple(layers)

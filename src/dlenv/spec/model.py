@@ -32,6 +32,30 @@ _APT_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?")
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,30}")
 _TIMEZONE = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
 _SIZE = re.compile(r"[0-9]+[kmgKMG]?")
+# A duration: a whole number and a unit (seconds, minutes, hours, days), e.g. "90m" or "2h".
+_DURATION = re.compile(r"(?P<count>[1-9][0-9]{0,6})(?P<unit>[smhd])")
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# POSIX's portable environment-variable name (XBD 8.1, "Environment Variable Definition"): letters,
+# digits and underscores, not starting with a digit.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_SECRET_SOURCE = re.compile(r"env:(?P<env>[A-Za-z_][A-Za-z0-9_]{0,63})|file:(?P<file>.+)")
+# An extra port's name: what `status` prints beside it.
+_PORT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# A dotfiles repository: what `git clone` is given. https, ssh and git URLs, and file:// for a
+# repository on a mounted path; user@host:path (scp-like) too. No whitespace, no control
+# characters, no leading "-" (never an option), no password in the URL (it would show in
+# `inspect`: runtime secrets are the place for credentials).
+_GIT_URL = re.compile(
+    r"(?:https://|ssh://|git://|file:///)[A-Za-z0-9._~%/:@+-]+"
+    r"|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~%/+-]+"
+)
+_REPO_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a duration such as "20s", "90m", "2h", "1d"; None for "off"."""
+    match = _DURATION.fullmatch(text)
+    return int(match["count"]) * _DURATION_SECONDS[match["unit"]] if match else None
 # run.gpus = "auto:N": N idle GPUs chosen and leased at `up` (dlenv.environment.gpu_choice).
 AUTO_GPUS = re.compile(r"auto:(?P<count>[1-9][0-9]?)")
 
@@ -271,6 +295,14 @@ class SshSpec(_Strict):
 
 class JupyterSpec(_Strict):
     port: Port = 8888
+    # JupyterLab extensions: Python packages installed into the environment's venv, where
+    # JupyterLab finds their prebuilt parts.
+    extensions: list[str] = []
+
+    @field_validator("extensions")
+    @classmethod
+    def _requirements(cls, value: list[str]) -> list[str]:
+        return _check_requirements(value)
 
 
 class RunSpec(_Strict):
@@ -280,6 +312,22 @@ class RunSpec(_Strict):
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
     # The validator below also takes integers (`[0, 2]`); the schema says so for editors.
     gpus: Annotated[str | list[str], WithJsonSchema(GPUS_SCHEMA)] = "all"
+    # Stop the container after this long with no SSH session and no Jupyter activity.
+    idle_stop: str = Field(
+        "off", json_schema_extra={"pattern": "^(?:off|[1-9][0-9]{0,6}[smhd])$"}  # _DURATION
+    )
+    # Cache volumes (uv, pip, Hugging Face, torch hub): "shared" by all your environments,
+    # per "environment", or "off".
+    caches: Literal["shared", "environment", "off"] = "shared"
+
+    @field_validator("idle_stop")
+    @classmethod
+    def _idle_stop(cls, value: str) -> str:
+        if value != "off" and duration_seconds(value) is None:
+            raise ValueError(
+                'expected "off" or a duration: a whole number and s, m, h or d, e.g. "2h"'
+            )
+        return value
 
     @field_validator("shm_size")
     @classmethod
@@ -338,6 +386,54 @@ def _workspace_problem(value: str) -> str | None:
     return None
 
 
+class DotfilesSpec(_Strict):
+    repo: str = Field("", json_schema_extra=_schema_pattern(_GIT_URL, ""))  # "": no dotfiles
+    # A script in the repository, run after the clone; "": none.
+    install: str = Field("", json_schema_extra=_schema_pattern(_REPO_PATH, ""))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if value and not _GIT_URL.fullmatch(value):
+            raise ValueError(
+                "expected a git URL (https://, ssh://, git://, file:/// or user@host:path) "
+                'without spaces or a password, e.g. "https://github.com/you/dotfiles.git"'
+            )
+        netloc = value.split("/")[2] if "://" in value else ""
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+            raise ValueError("holds a password: put credentials in [secrets], not in the URL")
+        return value
+
+    @field_validator("install")
+    @classmethod
+    def _install(cls, value: str) -> str:
+        if value and (not _REPO_PATH.fullmatch(value) or ".." in value.split("/")):
+            raise ValueError(
+                'expected a relative path inside the repository, e.g. "install.sh"'
+            )
+        return value
+
+
+def _check_secret(name: str, source: str) -> None:
+    if not _ENV_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not an environment variable name (letters, digits, _; e.g. HF_TOKEN)"
+        )
+    match = _SECRET_SOURCE.fullmatch(source)
+    path = match["file"] if match else None
+    if match is None or (path is not None and _secret_path_problem(path)):
+        raise ValueError(
+            f'{name}: expected "env:VARIABLE" or "file:PATH" (absolute, or ~/ for your home), '
+            f'e.g. "env:{name}" or "file:~/.{name.lower()}"; got {source!r}'
+        )
+
+
+def _secret_path_problem(path: str) -> bool:
+    if not path.isprintable():
+        return True
+    return not (path.startswith("/") or path.startswith("~/"))
+
+
 class Spec(_Strict):
     name: str = Field("dlenv", json_schema_extra=_schema_pattern(_NAME))
     profile: Literal["gpu", "cpu"] = "gpu"
@@ -348,6 +444,23 @@ class Spec(_Strict):
     ssh: SshSpec = SshSpec()
     jupyter: JupyterSpec = JupyterSpec()
     run: RunSpec = RunSpec()
+    # Extra named ports, published like SSH and Jupyter: host port = container port.
+    ports: dict[str, Port] = Field(
+        {}, json_schema_extra={"propertyNames": _schema_pattern(_PORT_NAME)}
+    )
+    # Runtime secrets: NAME = "env:VARIABLE" or "file:PATH", read at `up`, a file in the container.
+    secrets: dict[str, str] = Field(
+        {},
+        json_schema_extra={
+            "propertyNames": _schema_pattern(_ENV_NAME),
+            # _SECRET_SOURCE, with the file path's rule (_secret_path_problem) spelled out.
+            "additionalProperties": {
+                "type": "string",
+                "pattern": "^(?:env:[A-Za-z_][A-Za-z0-9_]{0,63}|file:(?:/|~/).+)$",
+            },
+        },
+    )
+    dotfiles: DotfilesSpec = DotfilesSpec()
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> Spec:
@@ -358,7 +471,36 @@ class Spec(_Strict):
                 "{port} is also ssh.port: SSH and Jupyter need two different host ports",
                 {"key": "jupyter.port", "port": self.jupyter.port},
             )
+        # The container side too: 22 and 8888 are sshd's and Jupyter's inside the container.
+        taken = {self.ssh.port: "ssh.port", self.jupyter.port: "jupyter.port"}
+        taken |= {22: "sshd inside the container", 8888: "Jupyter inside the container"}
+        for name, port in sorted(self.ports.items()):
+            if port in taken:
+                raise PydanticCustomError(
+                    "keyed",
+                    "{port} is already {other}: every port needs its own number",
+                    {"key": f"ports.{name}", "port": port, "other": taken[port]},
+                )
+            taken[port] = f"ports.{name}"
         return self
+
+    @field_validator("ports")
+    @classmethod
+    def _port_names(cls, value: dict[str, int]) -> dict[str, int]:
+        for name in value:
+            if not _PORT_NAME.fullmatch(name):
+                raise ValueError(
+                    f'{name!r} is not a port name (lowercase letters, digits, "-", "_"; '
+                    'e.g. "tensorboard")'
+                )
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, source in value.items():
+            _check_secret(name, source)
+        return value
 
     @field_validator("name")
     @classmethod

@@ -159,8 +159,14 @@ def test_secrets_are_mounted_files_never_values(tmp_path: Path) -> None:
         "/etc/dlenv/authorized_keys,readonly",
         "/etc/dlenv/secrets/jupyter_token,readonly",
     ]
-    assert "containerEnv" not in document and "remoteEnv" not in document
-    assert "environment" not in compose(source)["services"]["demo"]
+    # The environment holds paths only: the cache variables (run.caches), no secret.
+    cache_paths = {
+        "HF_HOME": "/var/cache/dlenv/huggingface", "PIP_CACHE_DIR": "/var/cache/dlenv/pip",
+        "TORCH_HOME": "/var/cache/dlenv/torch", "UV_CACHE_DIR": "/var/cache/dlenv/uv",
+        "UV_NO_CACHE": "0",
+    }  # fmt: skip
+    assert document["containerEnv"] == cache_paths and "remoteEnv" not in document
+    assert compose(source)["services"]["demo"]["environment"] == cache_paths
 
 
 def test_exports_are_byte_stable_and_parse(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def expected_keywords(env: ResolvedEnv, caps: BuilderCaps) -> list[str]:
     return [
         "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV", "ENV", "USER", "RUN",
         *["RUN"] * len(env.layers),
-        "USER", "RUN", "ENV", *["COPY"] * 4, *([] if caps.copy_chmod else ["RUN"]),
+        "USER", "RUN", "ENV", *["COPY"] * 7, *([] if caps.copy_chmod else ["RUN"]),
         *(["LABEL"] if env.labels else []), "EXPOSE", "WORKDIR", "ENTRYPOINT",
     ]  # fmt: skip
 

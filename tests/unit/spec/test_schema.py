@@ -36,6 +36,17 @@ def test_the_schema_accepts_the_embedded_default_and_the_e2e_specs() -> None:
         assert errors(text) == []
 
 
+def test_the_schema_accepts_personal_setup() -> None:
+    text = (
+        '[run]\nidle_stop = "20s"\ncaches = "environment"\n[ports]\ntensorboard = 6006\n'
+        '[secrets]\nHF_TOKEN = "env:HF_TOKEN"\nKEY = "file:~/.key"\n'
+        '[dotfiles]\nrepo = "git@example.test:me/dots.git"\ninstall = "install.sh"\n'
+        '[jupyter]\nextensions = ["jupyterlab-execute-time"]\n'
+    )
+    parse_spec(text, "dlenv.toml")
+    assert errors(text) == []
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -51,6 +62,13 @@ def test_the_schema_accepts_the_embedded_default_and_the_e2e_specs() -> None:
         ('[image]\napt = ["Git"]\n', "does not match"),
         ('[image]\ncuda = "12"\n', "does not match"),
         ('[run]\nshm_size = "8 GB"\n', "does not match"),
+        ('[run]\nidle_stop = "2 hours"\n', "does not match"),
+        ('[run]\ncaches = "global"\n', "'global' is not one of"),
+        ("[ports]\nTensorBoard = 6006\n", "does not match"),
+        ('[secrets]\nHF_TOKEN = "file:relative"\n', "does not match"),
+        ('[secrets]\n"1X" = "env:X"\n', "does not match"),
+        ('[dotfiles]\nrepo = "--upload-pack=x"\n', "does not match"),
+        ('[dotfiles]\ninstall = "/bin/sh"\n', "does not match"),
     ],
 )
 def test_the_schema_rejects_what_dlenv_rejects(text: str, problem: str) -> None:

@@ -42,7 +42,7 @@ def test_unknown_table_suggests_the_real_one() -> None:
 
 def test_unknown_key_without_close_match_lists_allowed_keys() -> None:
     (message,) = problems("[jupyter]\nzzz = 1\n")
-    assert "jupyter.zzz: unknown key (allowed: port)" in message
+    assert "jupyter.zzz: unknown key (allowed: extensions, port)" in message
 
 
 def test_wrong_type_names_expected_form() -> None:

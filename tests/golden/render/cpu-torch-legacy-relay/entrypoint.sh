@@ -30,6 +30,21 @@ if [ -f /etc/dlenv/secrets/authorized_keys ]; then
   install -m 0644 -o root -g root /etc/dlenv/secrets/authorized_keys /etc/dlenv/authorized_keys
 fi
 
+# Runtime secrets ([secrets]) arrive the same way, as read-only files; each is copied to the
+# /run/secrets tmpfs, 0400 and the user's. Their values never reach the environment or a log.
+if [ -d /etc/dlenv/runtime-secrets ]; then
+  install -d -m 0700 -o root -g root /run/secrets
+  for file in /etc/dlenv/runtime-secrets/*; do
+    [ -f "$file" ] && install -m 0400 -o "$user" -g "$user" "$file" "/run/secrets/${file##*/}"
+  done
+  chown "$user:$user" /run/secrets
+fi
+
+# Cache volumes (run.caches): a new volume's root belongs to root; the user fills it.
+for cache in /var/cache/dlenv/*/; do
+  [ -d "$cache" ] && chown "$user:$user" "$cache"
+done
+
 # SSH sessions read /etc/environment through PAM. Rewrite it whole at every start (never append)
 # with the container's environment, minus per-process and per-session variables.
 env -0 | while IFS= read -r -d '' entry; do
@@ -55,8 +70,30 @@ setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs \
   jupyter lab --config=/etc/dlenv/jupyter_server_config.py &
 jupyter_pid=$!
 
-stop() { kill -TERM "$sshd_pid" "$jupyter_pid" 2>/dev/null || true; }
+as_user() {
+  setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs \
+    env HOME="/home/$user" USER="$user" LOGNAME="$user" "$@"
+}
+
+# Dotfiles (dotfiles.repo): cloned and installed in the background, so a slow clone delays nothing.
+if [ -n "${DLENV_DOTFILES_REPO:-}" ]; then
+  as_user /usr/local/bin/dlenv-dotfiles &
+fi
+
+# Idle stop (run.idle_stop): the watcher exits once the environment has been idle that long.
+watch_pid=
+if [ -n "${DLENV_IDLE_STOP:-}" ]; then
+  as_user /usr/local/bin/dlenv-idle-watch &
+  watch_pid=$!
+fi
+
+stop() { kill -TERM "$sshd_pid" "$jupyter_pid" $watch_pid 2>/dev/null || true; }
 trap stop TERM INT
-wait -n "$sshd_pid" "$jupyter_pid" || true
+exited=
+wait -n -p exited "$sshd_pid" "$jupyter_pid" $watch_pid || true
 stop
 wait || true
+if [ -n "$watch_pid" ] && [ "$exited" = "$watch_pid" ]; then
+  echo "dlenv: stopped after run.idle_stop without activity (volumes kept; dlenv up starts it)"
+  exit 0
+fi
