@@ -9,10 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dlenv.commands.options import JsonOption, app_context_of
+from dlenv.commands.options import HostOption, JsonOption, app_context_of
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
-from dlenv.engine.detect import ENGINES, open_engine
+from dlenv.engine.detect import ENGINES, BoxLink, open_engine
+from dlenv.environment.box import open_box
 from dlenv.errors import DlenvError, UsageError
 from dlenv.labels import EnvLabels
 from dlenv.process import Runner
@@ -39,17 +40,20 @@ class Listed:
         }
 
 
-def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], list[str]]:
-    """Every dlenv container per installed engine, and a note per engine that did not answer."""
+def list_environments(
+    runner: Runner, only: str | None, box: BoxLink | None = None
+) -> tuple[list[Listed], list[str]]:
+    """Every dlenv container per installed engine (the box's, with `box`), and a note per
+    engine that did not answer."""
     if only is not None and only not in ENGINES:
         raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
     listed: list[Listed] = []
     problems: list[str] = []
     for program in (only,) if only else ENGINES:
-        if runner.which(program) is None:
+        if runner.which(program) is None or (box and box.runner.which(program) is None):
             continue
         try:
-            engine, _ = open_engine(program, "auto", runner)
+            engine, _ = open_engine(program, "auto", runner, box)
             listed += [Listed(program, c) for c in engine.environments()]
         except DlenvError as error:
             problems.append(f"{program}: {error.message}")
@@ -59,13 +63,16 @@ def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], l
 def ls_command(
     click_context: typer.Context,
     engine: Annotated[str | None, typer.Option("--engine", help="Only this engine.")] = None,
+    host: HostOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the dlenv environments on this host (podman and docker).
 
     Running and stopped ones; --engine limits it to one engine.
     """
-    listed, problems = list_environments(app_context_of(click_context).runner, engine)
+    ctx = app_context_of(click_context)
+    box = open_box(host, ctx)
+    listed, problems = list_environments(ctx.runner, engine, box.link() if box else None)
     for problem in problems:
         warn(problem)
     if as_json:

@@ -9,9 +9,8 @@ from dlenv.commands.options import JsonOption, env_options
 from dlenv.commands.output import print_access
 from dlenv.console import out, print_json
 from dlenv.context import AppContext
-from dlenv.environment.access import access_from_container
 from dlenv.environment.options import EnvOptions
-from dlenv.environment.target import find_target
+from dlenv.environment.target import access_of, find_target
 from dlenv.labels import image_contents
 
 
@@ -33,7 +32,7 @@ def status_command(
         else:
             out.print(f"{escape(target.name)}: not created (start it with `dlenv up`)")
         return
-    access = access_from_container(target.container, target.state.read_token())
+    access = access_of(target, target.container)
     image_labels = target.engine.image_labels(target.container.image)
     if as_json:
         data = access.as_json()

@@ -19,11 +19,13 @@ class Access:
     jupyter_port: int | None
     user: str
     token: str | None
+    via: str | None = None  # the box the ports are on (its loopback), when not this machine
 
     @property
     def ssh_command(self) -> str:
         port = self.ssh_port if self.ssh_port is not None else "?"
-        return f"ssh -p {port} {self.user}@{self.host}"
+        jump = f"-J {self.via} " if self.via else ""
+        return f"ssh {jump}-p {port} {self.user}@{self.host}"
 
     @property
     def jupyter_url(self) -> str:
@@ -43,6 +45,7 @@ class Access:
                 "command": self.ssh_command,
             },
             "jupyter": {"url": self.jupyter_url},
+            "box": self.via,
         }
 
 
@@ -51,7 +54,9 @@ def reachable_host(bind: str) -> str:
     return "127.0.0.1" if bind in {"0.0.0.0", "::"} else bind  # noqa: S104
 
 
-def access_from_container(info: ContainerInfo, token: str | None) -> Access:
+def access_from_container(
+    info: ContainerInfo, token: str | None, via: str | None = None
+) -> Access:
     labels = EnvLabels.decode(info.labels, info.name)
     return Access(
         name=labels.name,
@@ -62,4 +67,5 @@ def access_from_container(info: ContainerInfo, token: str | None) -> Access:
         jupyter_port=labels.jupyter_port,
         user=labels.user,
         token=token,
+        via=via,
     )

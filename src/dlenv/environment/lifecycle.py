@@ -164,18 +164,23 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     ):
         info(f"{project.name} is already running")
     else:
-        if existing is None:
+        # The ports are the box's when the engine runs there: its engine names a busy one.
+        local = project.box is None
+        if existing is None and local:
             check_ports_free(bind, ports)  # before a build that can take minutes
         ensure_image(project)
         if existing is not None:
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(names.container)
-            check_ports_free(bind, ports)
+            if local:
+                check_ports_free(bind, ports)
         _start(project, config, timeout)
     started = engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
-    return access_from_container(started, project.state.read_token())
+    return access_from_container(
+        started, project.state.read_token(), via=project.box.address if project.box else None
+    )
 
 
 def _start(project: Project, config: RunConfig, timeout: float) -> None:
@@ -186,8 +191,14 @@ def _start(project: Project, config: RunConfig, timeout: float) -> None:
         engine.create_volume(names.hostkeys_volume, labels)
     if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
         engine.create_volume(names.workspace_volume, labels)
+    if project.box is not None:
+        project.box.push_state(project.state, project.name)
     engine.run(config)
-    endpoints = Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
+    endpoints = (
+        project.box.endpoints(spec.ssh.port, spec.jupyter.port, token)
+        if project.box is not None
+        else Endpoints(reachable_host(spec.run.bind), spec.ssh.port, spec.jupyter.port, token)
+    )
     try:
         wait_for_container(engine, names.container, endpoints, timeout=timeout)
     except (TimeoutError, RuntimeError) as problem:

@@ -11,6 +11,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from dlenv.remote.address import ADDRESS as BOX_ADDRESS
+from dlenv.remote.address import FORM as BOX_FORM
+
 # strict: TOML's `true` is a boolean, not port 1.
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
@@ -286,6 +289,7 @@ class Spec(_Strict):
     name: str = "dlenv"
     profile: Literal["gpu", "cpu"] = "gpu"
     engine: Literal["auto", "podman", "docker"] = "auto"
+    host: str | None = None  # "[user@]host[:port]": run the engine on that box, over SSH
     image: ImageSpec = ImageSpec()
     python: PythonSpec = PythonSpec()
     torch: TorchSpec = TorchSpec()
@@ -303,6 +307,13 @@ class Spec(_Strict):
                 {"key": "jupyter.port", "port": self.jupyter.port},
             )
         return self
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and BOX_ADDRESS.fullmatch(value) is None:
+            raise ValueError(f"expected {BOX_FORM}")
+        return value
 
     @field_validator("name")
     @classmethod
