@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dlenv.engine.caps import BuilderCaps
+from dlenv.engine.base import BuildRequest
+from dlenv.engine.caps import LEGACY_CAPS, BuilderCaps
 from dlenv.engine.cli_engine import CliEngine, EngineKind
 from dlenv.engine.connection import (
     docker_connection,
@@ -15,8 +17,9 @@ from dlenv.engine.connection import (
     podman_socket,
 )
 from dlenv.engine.detect import BoxLink, open_engine
-from dlenv.errors import DlenvError
+from dlenv.errors import BuildError, DlenvError
 from dlenv.host.reader import HostReader
+from dlenv.process import Command, Result
 from dlenv.remote.address import parse_box
 from tests.support.fakes import FakeRunner
 
@@ -87,3 +90,50 @@ def test_the_engine_must_be_on_both_sides_and_podman_gets_its_socket() -> None:
     assert choice.reason.endswith("on ana@gpu-box:2200")
     with pytest.raises(DlenvError, match="docker was asked for"):
         open_engine("docker", "auto", here, link)
+
+
+def test_a_legacy_build_on_a_box_reaches_the_relay_through_a_port_on_the_box(
+    tmp_path: Path,
+) -> None:
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")  # any real CA bundle (ca-certificates)
+    if not bundle.is_file():
+        pytest.skip("no system CA bundle to load")
+    forwarded: list[int] = []
+
+    def forward(port: int) -> int:
+        forwarded.append(port)
+        return 45678  # the port sshd allocated on the box
+
+    streamed: list[Command] = []
+
+    class Recording(FakeRunner):
+        def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
+            streamed.append(command)
+            return super().stream(command, on_line)
+
+    runner = Recording({("docker", "build"): (0, "", "")})
+    engine = CliEngine(
+        EngineKind("docker", LEGACY_CAPS), runner,
+        connection=docker_connection(BOX), forward_to_box=forward,
+    )  # fmt: skip
+    engine.build(BuildRequest(tmp_path, "localhost/dlenv/vision:1", ca_bundle=bundle), print)
+    (port,) = forwarded
+    (command,) = streamed
+    assert command.argv[command.argv.index("--network") + 1] == "host"  # the box's loopback
+    assert command.env["DOCKER_HOST"] == "ssh://ana@gpu-box:2200"
+    # The build's proxy is the box's forwarded port, never the relay's port here.
+    assert "@127.0.0.1:45678" in command.env["http_proxy"]
+    assert f":{port}" not in command.env["http_proxy"]
+
+
+def test_without_a_way_to_forward_a_legacy_build_on_a_box_refuses_the_ca_bundle(
+    tmp_path: Path,
+) -> None:
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if not bundle.is_file():
+        pytest.skip("no system CA bundle to load")
+    engine = CliEngine(
+        EngineKind("docker", LEGACY_CAPS), FakeRunner(), connection=docker_connection(BOX)
+    )
+    with pytest.raises(BuildError, match="forward the package relay"):
+        engine.build(BuildRequest(tmp_path, "localhost/dlenv/vision:1", ca_bundle=bundle), print)
