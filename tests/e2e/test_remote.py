@@ -155,8 +155,8 @@ class Remote:
     box: Box
     access: dict[str, Any]
 
-    def dlenv(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.cli(*args, "--host", self.box.address, check=check)
+    def dlenv(self, verb: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.cli(verb, "--host", self.box.address, *args, check=check)
 
 
 @pytest.fixture(scope="module", params=["podman", "docker"])
@@ -174,8 +174,9 @@ def remote(
     )
     env = Remote(engine, name, cli, box, {})
     up = env.dlenv(
-        "up", "--json", "--authorized-keys", f"{ssh_client.key}.pub", "--ca-bundle", CA_BUNDLE
-    )
+        "up", "--json", "--authorized-keys", f"{ssh_client.key}.pub", "--ca-bundle", CA_BUNDLE,
+        "--timeout", "300",
+    )  # fmt: skip
     env.access = dict(json.loads(up.stdout))
     yield env
     env.dlenv("rm", "--delete-workspace", "--yes", check=False)

@@ -9,7 +9,6 @@ bound to the box's loopback.
 
 from __future__ import annotations
 
-import shlex
 import stat
 from functools import cached_property
 
@@ -104,7 +103,3 @@ def open_box(host: str | None, ctx: AppContext) -> Box | None:
     session = BoxSession.open(parse_box(host), ctx.runner)
     ctx.closing.callback(session.close)
     return Box(session, ctx)
-
-
-def ssh_jump(box: Box | None) -> str | None:
-    return None if box is None else shlex.quote(box.address)
