@@ -170,7 +170,9 @@ def remote(
     cli.env.pop("DOCKER_HOST", None)  # the engine is the box's: --host says where
     ports = (free_port(), free_port())
     (cli.cwd / "dlenv.toml").write_text(
-        cpu_spec(name, engine, packages=["jupyterlab", "numpy"], ports=ports)
+        # test_up's and test_everyday_commands' packages: the same layers, from the build cache
+        # when those ran first in the session.
+        cpu_spec(name, engine, packages=["jupyterlab", "numpy", "pandas"], ports=ports)
     )
     env = Remote(engine, name, cli, box, {})
     up = env.dlenv(
@@ -290,6 +292,13 @@ def test_doctor_on_the_box_finds_what_doctor_here_finds(box: Box, tmp_path: Path
         report = json.loads(done.stdout)
         return sorted((f["id"], f["severity"]) for f in report["findings"])
 
-    here = findings()
-    assert here
-    assert findings("--host", box.address) == here
+    # Two tries: on this shared machine a probe can time out now and then (`podman info` under
+    # a neighbour's build); the same answers on either try is the same diagnosis.
+    tries = []
+    for _ in range(2):
+        here, there = findings(), findings("--host", box.address)
+        assert here
+        if here == there:
+            return
+        tries.append((here, there))
+    raise AssertionError(f"doctor here vs on the box: {tries}")
