@@ -40,6 +40,8 @@ COMMAND_MODULES = (
     "ls",
     "rm",
     "verify",
+    "ssh-config",
+    "open",
     "build",
     "lock",
     "push",
@@ -68,6 +70,8 @@ SUMMARIES = {
     "ls": "List the dlenv environments on this host (podman and docker).",
     "rm": "Remove the environment; the workspace volume is kept unless --delete-workspace.",
     "verify": "Prove the GPU stack works inside the environment (nvidia-smi, torch TFLOP/s, ...).",
+    "ssh-config": "Write an SSH host for the environment: `ssh dlenv-NAME` then works, as do IDEs.",
+    "open": "Forward Jupyter to this machine and print its URL (--browser opens it).",
     "build": "Build the environment's image (skipped when an identical one exists).",
     "slurm": "Run the environment in a Slurm job (an sbatch script; --script prints it).",
     "render": "Write the build context to a directory (byte-stable: same spec, same files).",
@@ -95,7 +99,7 @@ def load_command(name: str) -> _click.Command:
     single = typer.Typer(
         add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
     )
-    import_module(f"dlenv.commands.{name}").register(single)
+    import_module(f"dlenv.commands.{name.replace('-', '_')}").register(single)
     command = typer.main.get_command(single)
     if isinstance(command, TyperGroup) and name in command.commands:
         command = command.commands[name]  # a command group (`dlenv data ...`) added by name
@@ -167,14 +171,16 @@ def run(argv: list[str] | None = None, context: AppContext | None = None) -> int
         from typer._completion_classes import completion_init  # noqa: PLC0415
 
         completion_init()
+    context = context or AppContext.from_process()
     try:
-        result = app(
-            args=argv,
-            prog_name="dlenv",
-            complete_var=COMPLETE_VAR,
-            standalone_mode=False,
-            obj=context or AppContext.from_process(),
-        )
+        with context.closing:
+            result = app(
+                args=argv,
+                prog_name="dlenv",
+                complete_var=COMPLETE_VAR,
+                standalone_mode=False,
+                obj=context,
+            )
     except DlenvError as error:
         report_error(error)
         return error.exit_code

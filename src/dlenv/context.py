@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class AppContext:
     runner: Runner = field(default_factory=SubprocessRunner)
     host_root: Path = Path("/")  # where host files are read (tests: a captured tree)
     euid: int = 1000  # the process's own effective UID: 0 when dlenv itself runs as root
+    # What the command opened and must close when it ends (a box's SSH connection): `dlenv.cli.run`
+    # closes it, whatever the outcome.
+    closing: ExitStack = field(default_factory=ExitStack, compare=False, repr=False)
 
     @property
     def home(self) -> Path | None:

@@ -23,6 +23,13 @@ def port_is_free(bind: str, port: int) -> bool:
     return True
 
 
+def free_local_port() -> int:
+    """A port on 127.0.0.1 that is free now: the kernel's choice for port 0 (macOS too)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def suggest_free_port(bind: str, start: int, taken: set[int]) -> int | None:
     for candidate in range(start + 1, min(start + 200, 65536)):
         if candidate not in taken and port_is_free(bind, candidate):

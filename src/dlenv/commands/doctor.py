@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.commands.options import JsonOption, SpecOption, app_context_of
+from dlenv.commands.options import HostOption, JsonOption, SpecOption, app_context_of
 from dlenv.console import out, print_json, success
 from dlenv.errors import UsageError
 
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
 def doctor_command(
     click_context: typer.Context,
     spec: SpecOption = None,
+    host: HostOption = None,
     as_json: JsonOption = False,
     collect_to: Annotated[
         Path | None,
@@ -41,7 +42,11 @@ def doctor_command(
         bool, typer.Option("--verbose", "-v", help="Show details of passing checks.")
     ] = False,
 ) -> int:
-    """Check the host for everything a GPU container needs; exit 1 when something fails."""
+    """Check the host for everything a GPU container needs; exit 1 when something fails.
+
+    With --host (or DLENV_HOST, or the spec's `host`), the box is checked, over one SSH
+    connection.
+    """
     # Imported here (noqa PLC0415): other commands start without paying for probes and rules.
     from dlenv.host.doctor import diagnose  # noqa: PLC0415
     from dlenv.host.findings import exit_code  # noqa: PLC0415
@@ -53,13 +58,16 @@ def doctor_command(
 
     ctx = app_context_of(click_context)
     loaded, source = load_spec(spec, search_dir=ctx.cwd)
+    box = None if replay else (host or loaded.host)
+    if replay and host:
+        raise UsageError("--from and --host exclude each other", hint="Pass one of them.")
     with tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as scratch:
-        reader = _reader(replay, Path(scratch), ctx)
+        reader = _reader(replay, Path(scratch), ctx, box)
         inventory = collect(reader)
         findings = diagnose(inventory, loaded, source, load_knowledge())
         if collect_to is not None:
             write_bundle(reader.snapshot, collect_to)
-    where = f"bundle {replay}" if replay else "this host"
+    where = f"bundle {replay}" if replay else f"the box {box}" if box else "this host"
     if as_json:
         print_json(to_json(findings, where))
     else:
@@ -72,10 +80,14 @@ def doctor_command(
     return exit_code(findings)
 
 
-def _reader(replay: Path | None, scratch: Path, ctx: AppContext) -> HostReader:
+def _reader(replay: Path | None, scratch: Path, ctx: AppContext, box: str | None) -> HostReader:
+    from dlenv.environment.box import open_box  # noqa: PLC0415
     from dlenv.host.reader import HostReader, replay_reader  # noqa: PLC0415
     from dlenv.host.snapshot import extract_bundle  # noqa: PLC0415
 
+    opened = open_box(box, ctx)  # closed with the command (`ssh -O exit`)
+    if opened is not None:
+        return opened.reader
     if replay is None:
         return HostReader(root=ctx.host_root, runner=ctx.runner)
     if replay.is_dir():

@@ -11,7 +11,6 @@ from dlenv.context import AppContext
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target, require_running
 from dlenv.errors import UsageError
-from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +34,8 @@ def exec_command(
     target = find_target(options, ctx)
     require_running(target)
     user = "root" if root else target.labels.user
-    argv = target.engine.exec_argv(
-        target.name, tuple(command), user=user, stdin=True, tty=sys.stdin.isatty()
+    return runner.interactive(
+        target.engine.exec_command(
+            target.name, tuple(command), user=user, stdin=True, tty=sys.stdin.isatty()
+        )
     )
-    return runner.interactive(Command(argv))

@@ -9,7 +9,6 @@ from dlenv.context import AppContext
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target
 from dlenv.errors import DlenvError
-from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +27,4 @@ def logs_command(
     target = find_target(options, ctx)
     if target.container is None:
         raise DlenvError(f"{target.name} is not created", hint="Start it with `dlenv up`.")
-    return runner.interactive(
-        Command(target.engine.logs_argv(target.name, follow=follow, tail=tail))
-    )
+    return runner.interactive(target.engine.logs_command(target.name, follow=follow, tail=tail))

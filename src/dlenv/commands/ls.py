@@ -9,11 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dlenv.commands.options import JsonOption, app_context_of
+from dlenv.commands.options import HostOption, JsonOption, app_context_of
 from dlenv.console import info as note
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
-from dlenv.engine.detect import ENGINES, open_engine
+from dlenv.engine.detect import ENGINES, BoxLink, open_engine
+from dlenv.environment.box import open_box
 from dlenv.errors import DlenvError, UsageError
 from dlenv.labels import EnvLabels, VolumeLabels
 from dlenv.process import Runner
@@ -48,17 +49,20 @@ class Listed:
         return owner is None or owner == uid
 
 
-def list_environments(runner: Runner, only: str | None) -> tuple[list[Listed], list[str]]:
-    """Every dlenv container per installed engine, and a note per engine that did not answer."""
+def list_environments(
+    runner: Runner, only: str | None, box: BoxLink | None = None
+) -> tuple[list[Listed], list[str]]:
+    """Every dlenv container per installed engine (the box's, with `box`), and a note per
+    engine that did not answer."""
     if only is not None and only not in ENGINES:
         raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
     listed: list[Listed] = []
     problems: list[str] = []
     for program in (only,) if only else ENGINES:
-        if runner.which(program) is None:
+        if runner.which(program) is None or (box and box.runner.which(program) is None):
             continue
         try:
-            engine, _ = open_engine(program, "auto", runner)
+            engine, _ = open_engine(program, "auto", runner, box)
             listed += [Listed(program, c) for c in engine.environments()]
         except DlenvError as error:
             problems.append(f"{program}: {error.message}")
@@ -81,17 +85,20 @@ class ListedVolume:
         }
 
 
-def list_volumes(runner: Runner, only: str | None) -> tuple[list[ListedVolume], list[str]]:
-    """Every dlenv volume per installed engine: workspaces, host keys and caches."""
+def list_volumes(
+    runner: Runner, only: str | None, box: BoxLink | None = None
+) -> tuple[list[ListedVolume], list[str]]:
+    """Every dlenv volume per installed engine (the box's, with `box`): workspaces, host keys
+    and caches."""
     if only is not None and only not in ENGINES:
         raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
     listed: list[ListedVolume] = []
     problems: list[str] = []
     for program in (only,) if only else ENGINES:
-        if runner.which(program) is None:
+        if runner.which(program) is None or (box and box.runner.which(program) is None):
             continue
         try:
-            engine, _ = open_engine(program, "auto", runner)
+            engine, _ = open_engine(program, "auto", runner, box)
             listed += [
                 ListedVolume(program, name, VolumeLabels.decode(labels))
                 for name, labels in engine.managed_volumes().items()
@@ -114,6 +121,7 @@ def ls_command(
             help="Every user's environments on the shared engines, with owner, GPUs and ports.",
         ),
     ] = False,
+    host: HostOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the dlenv environments on this host (podman and docker).
@@ -124,10 +132,12 @@ def ls_command(
     rebuilds).
     """
     ctx = app_context_of(click_context)
+    box = open_box(host, ctx)
+    link = box.link() if box else None
     if volumes:
-        _print_volumes(*list_volumes(ctx.runner, engine), as_json)
+        _print_volumes(*list_volumes(ctx.runner, engine, link), as_json)
         return
-    listed, problems = list_environments(ctx.runner, engine)
+    listed, problems = list_environments(ctx.runner, engine, link)
     if not all_users:
         listed = [entry for entry in listed if entry.owned_by(ctx.identity.uid)]
     for problem in problems:

@@ -29,6 +29,15 @@ SpecOption = Annotated[
     Path | None,
     typer.Option("--spec", help=SPEC_HELP, dir_okay=False, rich_help_panel=ENV_PANEL),
 ]
+HOST_HELP = (
+    "Run the engine on this machine over SSH: \\[user@]host[:port] (also DLENV_HOST, the spec's "
+    "`host`). Ports stay on its loopback."
+)
+# For commands that take the box but no environment options (doctor, ls).
+HostOption = Annotated[
+    str | None,
+    typer.Option("--host", envvar="DLENV_HOST", help=HOST_HELP, rich_help_panel=ENV_PANEL),
+]
 AuthorizedKeysOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -72,10 +81,13 @@ _RUN = {
     "workspace": (str | None, _option("--workspace", panel=RUN_PANEL,
         help='"volume" (a named volume) or a host directory to bind-mount.')),
 }  # fmt: skip
+_HOST = {
+    "host": (str | None, _option("--host", envvar="DLENV_HOST", help=HOST_HELP)),
+}
 LEVELS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "target": _TARGET,
+    "target": {**_TARGET, **_HOST},
     "build": {**_TARGET, **_BUILD},
-    "run": {**_TARGET, **_BUILD, **_RUN},
+    "run": {**_TARGET, **_BUILD, **_RUN, **_HOST},
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,11 +7,10 @@ import typer
 from dlenv.commands.options import env_options
 from dlenv.console import success
 from dlenv.context import AppContext
-from dlenv.environment.access import access_from_container
 from dlenv.environment.options import EnvOptions
-from dlenv.environment.target import find_target
+from dlenv.environment.target import access_of, endpoints_of, find_target
 from dlenv.errors import DlenvError
-from dlenv.readiness import Endpoints, wait_for_container
+from dlenv.readiness import wait_for_container
 
 
 def register(app: typer.Typer) -> None:
@@ -32,13 +31,7 @@ def restart_command(
     if target.container is None:
         raise DlenvError(f"{target.name} is not created", hint="Start it with `dlenv up`.")
     target.engine.restart(target.name)
-    access = access_from_container(target.container, target.state.read_token())
-    if access.ssh_port is None or access.jupyter_port is None:
-        raise DlenvError(
-            f"{target.name}'s container does not record its ports",
-            hint="Recreate it with `dlenv down && dlenv up`.",
-        )
-    endpoints = Endpoints(access.host, access.ssh_port, access.jupyter_port, access.token or "")
+    endpoints = endpoints_of(target, access_of(target, target.container))
 
     try:
         wait_for_container(target.engine, target.name, endpoints, timeout=timeout)

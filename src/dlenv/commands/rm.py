@@ -83,6 +83,8 @@ def rm_command(
     for image in images:
         engine.remove_image(image)
     shutil.rmtree(target.state.directory, ignore_errors=True)
+    if target.box is not None:
+        target.box.remove_state(target.name)
     if workspace in volumes and not delete_workspace:
         info(f"kept the workspace volume {workspace} (delete it with `--delete-workspace`)")
     success(f"removed {target.name}")

@@ -10,7 +10,6 @@ from dlenv.commands.options import env_options
 from dlenv.context import AppContext
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.target import find_target, require_running
-from dlenv.process import Command
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +26,7 @@ def shell_command(
     target = find_target(options, ctx)
     require_running(target)
     user = target.labels.user
-    argv = target.engine.exec_argv(
+    command = target.engine.exec_command(
         target.name, ("bash", "-l"), user=user, stdin=True, tty=sys.stdin.isatty()
     )
-    return runner.interactive(Command(argv))
+    return runner.interactive(command)

@@ -38,4 +38,6 @@ def spec_command(
         print_json(data)
         return
     info(f"# spec from {source}")
-    out.print(tomlkit.dumps(data).rstrip(), markup=False)
+    # TOML has no null: a key left unset (`host`) is left out.
+    toml_data = loaded.model_dump(mode="json", exclude_none=True)
+    out.print(tomlkit.dumps(toml_data).rstrip(), markup=False)

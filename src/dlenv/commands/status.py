@@ -12,9 +12,8 @@ from dlenv.commands.options import JsonOption, env_options
 from dlenv.commands.output import print_access
 from dlenv.console import out, print_json
 from dlenv.context import AppContext
-from dlenv.environment.access import access_from_container
 from dlenv.environment.options import EnvOptions
-from dlenv.environment.target import Target, find_target
+from dlenv.environment.target import Target, access_of, find_target
 from dlenv.labels import image_contents
 
 
@@ -36,7 +35,7 @@ def status_command(
         else:
             out.print(f"{escape(target.name)}: not created (start it with `dlenv up`)")
         return
-    access = access_from_container(target.container, target.state.read_token())
+    access = access_of(target, target.container)
     image_labels = target.engine.image_labels(target.container.image)
     idle = _idle_report(target)
     if as_json:

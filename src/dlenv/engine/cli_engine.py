@@ -15,10 +15,13 @@ from pathlib import Path
 from dlenv.engine.argv import build_argv, build_env, run_argv
 from dlenv.engine.base import BaseDigest, BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
+from dlenv.engine.connection import LOCAL, EngineConnection
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.image_digest import base_digest
 from dlenv.engine.relay import serve_relay
 from dlenv.errors import BuildError, EngineError
+from dlenv.host.probe import cdi_specs
+from dlenv.host.reader import HostReader
 from dlenv.labels import MANAGED, NAME
 from dlenv.process import Command, Result, Runner
 
@@ -57,10 +60,24 @@ class EngineKind:
 
 
 class CliEngine:
-    def __init__(self, kind: EngineKind, runner: Runner, cdi_root: Path = Path("/")):
+    def __init__(
+        self,
+        kind: EngineKind,
+        runner: Runner,
+        cdi_root: Path = Path("/"),
+        connection: EngineConnection = LOCAL,
+        box_reader: HostReader | None = None,
+        forward_to_box: Callable[[int], int] | None = None,
+    ):
+        """`connection`: where the engine runs (dlenv.engine.connection); for an engine on a box,
+        `box_reader` reads the box's files (its CDI specs) and `forward_to_box` makes a port here
+        reachable on the box's loopback, returning the box's port."""
         self.kind = kind
         self.runner = runner
+        self.connection = connection
         self._cdi_root = cdi_root
+        self._box_reader = box_reader
+        self._forward_to_box = forward_to_box
         self._host: EngineHost | None = None
 
     def host(self) -> EngineHost:
@@ -68,7 +85,12 @@ class CliEngine:
         if self._host is None:
             json_format = "{{json .}}" if self.name == "docker" else "json"
             result = self._run("info", "--format", json_format, check=False)
-            self._host = engine_host(self.name, result.stdout, read_cdi_specs(self._cdi_root))
+            specs = (
+                cdi_specs(self._box_reader)
+                if self._box_reader is not None
+                else read_cdi_specs(self._cdi_root)
+            )
+            self._host = engine_host(self.name, result.stdout, specs)
         return self._host
 
     @property
@@ -79,10 +101,14 @@ class CliEngine:
     def caps(self) -> BuilderCaps:
         return self.kind.caps
 
+    def command(self, argv: tuple[str, ...], env: dict[str, str] | None = None) -> Command:
+        """An engine command line (argv[0] is the program), aimed at where the engine runs."""
+        return self.connection.apply(Command(argv, env or {}))
+
     def _cmd(self, *args: str) -> Command:
         # DOCKER_BUILDKIT picks the builder ("BuildKit", https://docs.docker.com/build/buildkit/).
         env = {"DOCKER_BUILDKIT": "1"} if self.kind.buildkit else {}
-        return Command((self.kind.program, *args), env)
+        return self.command((self.kind.program, *args), env)
 
     def _run(self, *args: str, check: bool = True) -> Result:
         result = self.runner.run(self._cmd(*args))
@@ -136,7 +162,17 @@ class CliEngine:
         if request.ca_bundle is not None and not self.caps.secret_mounts:
             # No build secrets: the CA stays on the host and a loopback relay fetches for the
             # build (see dlenv.engine.relay). `--network host` lets the build reach 127.0.0.1.
-            with serve_relay(request.ca_bundle, request.index_hosts) as relay:
+            with serve_relay(request.ca_bundle, request.index_hosts) as served:
+                relay = served
+                if self.connection.remote:
+                    # The build runs on the box: it reaches the relay through a port on the
+                    # box's loopback that the SSH connection forwards here (ssh -R).
+                    if self._forward_to_box is None:
+                        raise BuildError(
+                            "--ca-bundle with a remote legacy builder needs a connection to "
+                            "forward the package relay through"
+                        )
+                    relay = replace(relay, port=self._forward_to_box(relay.port))
                 self._build(
                     replace(
                         request,
@@ -154,7 +190,7 @@ class CliEngine:
         env = build_env(request) | (
             {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
         )
-        result = self.runner.stream(Command(argv, env), on_line)
+        result = self.runner.stream(self.command(argv, env), on_line)
         if not result.ok:
             raise BuildError(
                 f"the image build failed (exit {result.returncode})",
@@ -190,7 +226,7 @@ class CliEngine:
 
     # Containers ---------------------------------------------------------------------------
     def run(self, config: RunConfig) -> str:
-        result = self.runner.run(Command(run_argv(self.kind.program, config)))
+        result = self.runner.run(self.command(run_argv(self.kind.program, config)))
         if not result.ok:
             raise EngineError(
                 f"{self.name} could not start the container {config.name}",
@@ -247,28 +283,28 @@ class CliEngine:
         result = self._run(*args, check=False)
         return result.stdout + result.stderr
 
-    def logs_argv(self, name: str, *, follow: bool, tail: int | None) -> tuple[str, ...]:
+    def logs_command(self, name: str, *, follow: bool, tail: int | None) -> Command:
         args = [self.kind.program, "logs"]
         if follow:
             args.append("--follow")
         if tail is not None:
             args += ["--tail", str(tail)]
-        return (*args, name)
+        return self.command((*args, name))
 
-    def exec_argv(
+    def exec_command(
         self, name: str, command: tuple[str, ...], *, user: str, stdin: bool, tty: bool
-    ) -> tuple[str, ...]:
+    ) -> Command:
         # `dlenv shell` attaches stdin always (so `echo cmd | dlenv shell` works) and a TTY only
         # for terminals; captured runs attach neither.
         flags = (["--interactive"] if stdin else []) + (["--tty"] if tty else [])
-        return (self.kind.program, "exec", *flags, "--user", user, name, *command)
+        return self.command((self.kind.program, "exec", *flags, "--user", user, name, *command))
 
     def exec(
         self, name: str, command: tuple[str, ...], *, user: str, stdin: str | None = None
     ) -> Result:
         """Run a command in the container and capture its output; `stdin` is fed to it."""
-        argv = self.exec_argv(name, command, user=user, stdin=stdin is not None, tty=False)
-        return self.runner.run(Command(argv, stdin=stdin))
+        cmd = self.exec_command(name, command, user=user, stdin=stdin is not None, tty=False)
+        return self.runner.run(replace(cmd, stdin=stdin))
 
     # Volumes ------------------------------------------------------------------------------
     def volume_exists(self, name: str) -> bool:

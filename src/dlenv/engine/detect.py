@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dlenv.engine.caps import BUILDAH_CAPS, BUILDKIT_CAPS, LEGACY_CAPS
 from dlenv.engine.cli_engine import CliEngine, EngineKind
+from dlenv.engine.connection import docker_connection, podman_connection, podman_socket
 from dlenv.errors import DlenvError, UsageError
+from dlenv.host.reader import HostReader
 from dlenv.process import Command, Runner
+from dlenv.remote.address import BoxAddress
 
 ENGINES = ("podman", "docker")
 
@@ -16,6 +21,18 @@ ENGINES = ("podman", "docker")
 class EngineChoice:
     program: str
     reason: str
+
+
+@dataclass(frozen=True)
+class BoxLink:
+    """What the engine layer needs of a box: its address, a runner and a reader over the one
+    SSH connection, a way to forward a local port to it, and the key Podman should use."""
+
+    address: BoxAddress
+    runner: Runner
+    reader: HostReader
+    forward_to_box: Callable[[int], int]
+    identity: Path | None = None
 
 
 def choose_engine(
@@ -47,11 +64,29 @@ def choose_engine(
 
 
 def open_engine(
-    requested: str | None, spec_engine: str, runner: Runner
+    requested: str | None, spec_engine: str, runner: Runner, box: BoxLink | None = None
 ) -> tuple[CliEngine, EngineChoice]:
-    installed = {program: runner.which(program) is not None for program in ENGINES}
+    """The engine here, or with `box` the box's engine driven by the CLI here (which must have
+    the engine's client: docker, or podman / podman-remote)."""
+    if box is None:
+        installed = {program: runner.which(program) is not None for program in ENGINES}
+        choice = choose_engine(requested, spec_engine, installed)
+        return CliEngine(_kind(choice.program, runner), runner), choice
+    installed = {
+        program: runner.which(program) is not None and box.runner.which(program) is not None
+        for program in ENGINES
+    }
     choice = choose_engine(requested, spec_engine, installed)
-    return CliEngine(_kind(choice.program, runner), runner), choice
+    if choice.program == "docker":
+        connection = docker_connection(box.address)
+    else:
+        socket = podman_socket(box.runner, box.address)
+        connection = podman_connection(box.address, socket, box.identity)
+    engine = CliEngine(
+        _kind(choice.program, runner), runner, connection=connection,
+        box_reader=box.reader, forward_to_box=box.forward_to_box,
+    )  # fmt: skip
+    return engine, EngineChoice(choice.program, f"{choice.reason}, on {box.address}")
 
 
 def _kind(program: str, runner: Runner) -> EngineKind:

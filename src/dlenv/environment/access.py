@@ -21,11 +21,13 @@ class Access:
     user: str
     token: str | None
     ports: Mapping[str, int] = field(default_factory=dict)  # extra named ports ([ports])
+    via: str | None = None  # the box the ports are on (its loopback), when not this machine
 
     @property
     def ssh_command(self) -> str:
         port = self.ssh_port if self.ssh_port is not None else "?"
-        return f"ssh -p {port} {self.user}@{self.host}"
+        jump = f"-J {self.via} " if self.via else ""
+        return f"ssh {jump}-p {port} {self.user}@{self.host}"
 
     @property
     def jupyter_url(self) -> str:
@@ -46,6 +48,7 @@ class Access:
             },
             "jupyter": {"url": self.jupyter_url},
             "ports": {name: {"host": self.host, "port": port} for name, port in self.ports.items()},
+            "box": self.via,
         }
 
 
@@ -54,7 +57,9 @@ def reachable_host(bind: str) -> str:
     return "127.0.0.1" if bind in {"0.0.0.0", "::"} else bind  # noqa: S104
 
 
-def access_from_container(info: ContainerInfo, token: str | None) -> Access:
+def access_from_container(
+    info: ContainerInfo, token: str | None, via: str | None = None
+) -> Access:
     labels = EnvLabels.decode(info.labels, info.name)
     return Access(
         name=labels.name,
@@ -66,4 +71,5 @@ def access_from_container(info: ContainerInfo, token: str | None) -> Access:
         user=labels.user,
         token=token,
         ports=dict(labels.ports),
+        via=via,
     )

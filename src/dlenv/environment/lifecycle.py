@@ -208,18 +208,23 @@ def _bring_up(
     ):
         info(f"{project.name} is already running")
     else:
-        if existing is None:
+        # The ports are the box's when the engine runs there: its engine names a busy one.
+        local = project.box is None
+        if existing is None and local:
             check_ports_free(bind, ports)  # before a build that can take minutes
         ensure_image(project)
         if existing is not None:
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(names.container)
-            check_ports_free(bind, ports)
+            if local:
+                check_ports_free(bind, ports)
         _start(project, config, placement, timeout)
     started = engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
-    return access_from_container(started, project.state.read_token())
+    return access_from_container(
+        started, project.state.read_token(), via=project.box.address if project.box else None
+    )
 
 
 def _start(project: Project, config: RunConfig, placement: Placement, timeout: float) -> None:
@@ -233,9 +238,14 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
     for cache in project.cache_volumes():
         if not engine.volume_exists(cache.name):
             engine.create_volume(cache.name, cache.labels)
+    if project.box is not None:
+        project.box.push_state(project.state, project.name)
     engine.run(config)
-    endpoints = Endpoints(
-        reachable_host(spec.run.bind), placement.ssh_port, placement.jupyter_port, token
+    ssh_port, jupyter_port = placement.ssh_port, placement.jupyter_port
+    endpoints = (
+        project.box.endpoints(ssh_port, jupyter_port, token)
+        if project.box is not None
+        else Endpoints(reachable_host(spec.run.bind), ssh_port, jupyter_port, token)
     )
     try:
         wait_for_container(engine, names.container, endpoints, timeout=timeout)

@@ -22,6 +22,7 @@ class EnvOptions:
     jupyter_port: int | None = None
     bind: str | None = None
     workspace: str | None = None
+    host: str | None = None  # the box: "[user@]host[:port]"
 
     def overrides(self) -> dict[str, Any]:
         """Spec keys the options set; `dlenv.spec.apply_overrides` validates them like the file."""
@@ -34,4 +35,5 @@ class EnvOptions:
             "jupyter.port": self.jupyter_port,
             "run.bind": self.bind,
             "run.workspace": self.workspace,
+            "host": self.host,
         }

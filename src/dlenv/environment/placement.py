@@ -15,6 +15,7 @@ from dlenv.console import info, warn
 from dlenv.engine.base import ContainerInfo
 from dlenv.environment.gpu_choice import LeaseRequest, acquire, auto_count
 from dlenv.environment.project import Placement, Project
+from dlenv.errors import DlenvError
 from dlenv.labels import EnvLabels
 from dlenv.ports import port_is_free, suggest_free_port
 from dlenv.spec.model import JupyterSpec, SshSpec
@@ -24,14 +25,23 @@ DEFAULT_JUPYTER_PORT: int = JupyterSpec.model_fields["port"].default
 
 
 def choose_port(
-    bind: str, wanted: int, *, default: int, recorded: int | None, taken: set[int]
+    bind: str,
+    wanted: int,
+    *,
+    default: int,
+    recorded: int | None,
+    taken: set[int],
+    local: bool = True,
 ) -> int:
     """`recorded`: the port this environment's container already has (kept across `up`s);
-    `taken`: ports other dlenv environments hold."""
+    `taken`: ports other dlenv environments hold. `local` False: the ports are on a box (`--host`),
+    whose other listeners this machine cannot probe; its engine names a busy one."""
     if wanted != default:
         return wanted
     if recorded is not None:
         return recorded
+    if not local:
+        return next(port for port in range(wanted, 65536) if port not in taken)
     if wanted not in taken and port_is_free(bind, wanted):
         return wanted
     return suggest_free_port(bind, wanted, taken) or wanted
@@ -51,13 +61,14 @@ def place(project: Project, existing: ContainerInfo | None) -> Placement:
     containers = project.engine.environments()
     recorded = EnvLabels.decode(existing.labels, existing.name) if existing else None
     taken = ports_of_others(containers, project.name)
+    local = project.box is None
     ssh = choose_port(
         spec.run.bind, spec.ssh.port, default=DEFAULT_SSH_PORT,
-        recorded=recorded.ssh_port if recorded else None, taken=taken,
+        recorded=recorded.ssh_port if recorded else None, taken=taken, local=local,
     )  # fmt: skip
     jupyter = choose_port(
         spec.run.bind, spec.jupyter.port, default=DEFAULT_JUPYTER_PORT,
-        recorded=recorded.jupyter_port if recorded else None, taken=taken | {ssh},
+        recorded=recorded.jupyter_port if recorded else None, taken=taken | {ssh}, local=local,
     )  # fmt: skip
     before = (recorded.ssh_port, recorded.jupyter_port) if recorded else (None, None)
     for what, chosen, wanted, had in (
@@ -69,6 +80,13 @@ def place(project: Project, existing: ContainerInfo | None) -> Placement:
     count = auto_count(spec.run.gpus)
     if count is None:
         return Placement(ssh, jupyter, project.default_placement().gpus)
+    if project.box is not None:
+        # The leases live on the host that runs the engine; with --host that is the box.
+        raise DlenvError(
+            f'run.gpus = "{spec.run.gpus}" cannot lease GPUs on {project.box.address} from here',
+            hint="Name the GPUs (run.gpus = [0, 1]) for an environment on a box, or run "
+            "`dlenv up` on the box itself.",
+        )
     identity = project.ctx.identity
     gpus = acquire(
         project.ctx,

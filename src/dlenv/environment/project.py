@@ -15,6 +15,7 @@ from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import EngineChoice, open_engine
 from dlenv.engine.gpu import gpu_flags, run_defaults
 from dlenv.engine.relay_urls import python_download_base, url_hosts
+from dlenv.environment.box import Box, open_box
 from dlenv.environment.host_paths import resolve_workspace
 from dlenv.environment.index_config import python_download_url
 from dlenv.environment.names import CACHES, EnvNames, shared_cache_volume
@@ -79,6 +80,7 @@ class Project:
     ca_bundle: Path | None
     context: BuildContext
     lock: Lock | None = None  # dlenv.lock beside the spec: the build installs its exact pins
+    box: Box | None = None  # the machine the engine runs on, when it is not this one
 
     @property
     def name(self) -> str:
@@ -170,6 +172,17 @@ class Project:
                 env["DLENV_DOTFILES_INSTALL"] = spec.dotfiles.install
         return env
 
+    def secret_sources(self) -> tuple[str, str]:
+        """The authorized keys and the token where the engine's machine has them (mounted from
+        there): the state directory here, or its copy on the box (`Box.push_state`)."""
+        if self.box is None:
+            return str(self.state.authorized_keys_file), str(self.state.token_file)
+        directory = self.box.state_dir(self.name)
+        return (
+            f"{directory}/{self.state.authorized_keys_file.name}",
+            f"{directory}/{self.state.token_file.name}",
+        )
+
     def default_placement(self) -> Placement:
         gpus = self.spec.run.gpus
         return Placement(
@@ -187,12 +200,33 @@ class Project:
         spec, names = self.spec, self.names
         place = placement or self.default_placement()
         identity = self.ctx.identity
+        if self.box is not None and spec.run.workspace != "volume":
+            raise UsageError(
+                f"run.workspace {spec.run.workspace!r}: a directory workspace is a directory of "
+                "this machine, and the environment runs on the box "
+                f"{self.box.address}",
+                hint="Use --workspace volume for an environment on a box (copy files in with "
+                "scp or rsync over `dlenv ssh-config`'s host), or run it here.",
+            )
+        if self.box is not None and spec.secrets:
+            raise UsageError(
+                f"[secrets]: runtime secrets are files of this machine, and the environment "
+                f"runs on the box {self.box.address}",
+                hint="Run `dlenv up` on the box itself for an environment with [secrets] "
+                "(copying secrets to a box is not supported yet).",
+            )
         # A host directory is checked here too: `/`, the home directory and system directories
         # are refused whether the file or a flag names them.
         directory = resolve_workspace(spec.run.workspace, self.ctx.cwd, self.ctx.home)
         workspace_source = names.workspace_volume if directory is None else str(directory)
         if spec.profile == "gpu":
-            _require_an_nvidia_gpu(self.ctx)
+            reader = (
+                self.box.reader
+                if self.box is not None
+                else HostReader(root=self.ctx.host_root, runner=self.ctx.runner)
+            )
+            _require_an_nvidia_gpu(reader)
+        keys_source, token_source = self.secret_sources()
         host = self.engine.host()
         defaults = run_defaults(host, ipc=spec.run.ipc, shm_size=spec.run.shm_size)
         labels = EnvLabels(
@@ -227,8 +261,8 @@ class Project:
             mounts=(
                 Mount(workspace_source, self.workspace_target),
                 Mount(names.hostkeys_volume, HOSTKEYS_DIR),
-                Mount(str(self.state.authorized_keys_file), AUTHORIZED_KEYS, read_only=True),
-                Mount(str(self.state.token_file), TOKEN_FILE, read_only=True),
+                Mount(keys_source, AUTHORIZED_KEYS, read_only=True),
+                Mount(token_source, TOKEN_FILE, read_only=True),
                 *secrets,
                 *(Mount(volume.name, volume.target) for volume in self.cache_volumes()),
             ),
@@ -250,8 +284,12 @@ def open_project(
     spec, source = loaded or load_effective_spec(options, ctx)
     # The engine first: with none installed, that is the first thing to fix, and resolving
     # (nvidia-smi, uv) would only delay the message.
-    engine, choice = open_engine(options.engine, spec.engine, ctx.runner)
-    resolved = resolve_here(spec, ctx)
+    box = open_box(spec.host, ctx)
+    engine, choice = open_engine(
+        options.engine, spec.engine, ctx.runner, box.link() if box else None
+    )
+    # The GPUs and driver are the box's; the package indexes are this machine's configuration.
+    resolved = resolve_here(spec, ctx, host_runner=box.runner if box else None)
     ca_bundle = _check_ca_bundle(options.ca_bundle, ctx.cwd)
     lock = lock_for_build(lock_path(source, ctx.cwd), resolved)
     given = RenderInput(
@@ -279,13 +317,14 @@ def open_project(
         ca_bundle=ca_bundle,
         context=render_context(given),
         lock=lock,
+        box=box,
     )
 
 
-def _require_an_nvidia_gpu(ctx: AppContext) -> None:
+def _require_an_nvidia_gpu(reader: HostReader) -> None:
     """Say first what `dlenv doctor` says first: without an NVIDIA GPU, the engine's GPU setup
     (CDI, the nvidia runtime) is beside the point, and the CPU profile is the way forward."""
-    if not has_nvidia_gpu(HostReader(root=ctx.host_root, runner=ctx.runner)):
+    if not has_nvidia_gpu(reader):
         raise DlenvError(
             "no NVIDIA GPU found on this host (dlenv doctor: gpu.none)",
             details="Looked for PCI display devices of vendor 10de under /sys/bus/pci/devices.",

@@ -60,6 +60,15 @@ def trust_decisions(
                 "SSH and Jupyter listen beyond this machine's loopback: the network can reach them",
             )
         )
+    if options.host is None and spec.host is not None:
+        decisions.append(
+            TrustDecision(
+                "host",
+                spec.host,
+                "the environment is built and run on that machine, over SSH as you: the build "
+                "context, your public keys and the Jupyter token go to it",
+            )
+        )
     workspace = resolve_workspace(spec.run.workspace, cwd, home)
     if options.workspace is None and workspace is not None:
         decisions.append(

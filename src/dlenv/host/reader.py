@@ -68,15 +68,31 @@ class HostReader:
             return None
         return joined if real.is_relative_to(self._real_root) else None
 
-    def read_bytes(self, path: str) -> bytes | None:
+    # Where the answers come from: the tree under `root`. A reader of another machine
+    # (dlenv.host.remote_reader) replaces these three; recording stays here.
+    def _fetch_bytes(self, path: str) -> bytes | None:
         host = self._host_path(path)
         try:
             if host is None:
                 raise FileNotFoundError(path)
             with host.open("rb") as handle:
-                data: bytes | None = handle.read(MAX_FILE_BYTES)
+                return handle.read(MAX_FILE_BYTES)
         except OSError:
-            data = None
+            return None
+
+    def _fetch_listing(self, path: str) -> list[str] | None:
+        host = self._host_path(path)
+        try:
+            return None if host is None else sorted(p.name for p in host.iterdir())
+        except OSError:
+            return None
+
+    def _fetch_disk(self, path: str) -> DiskUsage | None:
+        # Sizes only, never contents: the plain join is enough (a replay looks the path up).
+        return self._disk_usage(self.root / path.lstrip("/"))
+
+    def read_bytes(self, path: str) -> bytes | None:
+        data = self._fetch_bytes(path)
         with self._lock:
             self.snapshot.files[path] = data
         return data
@@ -89,18 +105,13 @@ class HostReader:
         if self._listings is not None and path in self._listings:
             names = self._listings[path]
         else:
-            host = self._host_path(path)
-            try:
-                names = None if host is None else sorted(p.name for p in host.iterdir())
-            except OSError:
-                names = None
+            names = self._fetch_listing(path)
         with self._lock:
             self.snapshot.listings[path] = names
         return names
 
     def disk(self, path: str) -> DiskUsage | None:
-        # Sizes only, never contents: the plain join is enough (a replay looks the path up).
-        usage = self._disk_usage(self.root / path.lstrip("/"))
+        usage = self._fetch_disk(path)
         with self._lock:
             self.snapshot.disk[path] = usage
         return usage

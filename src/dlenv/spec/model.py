@@ -18,6 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dlenv.remote.address import ADDRESS as BOX_ADDRESS
+from dlenv.remote.address import FORM as BOX_FORM
+
 # strict: TOML's `true` is a boolean, not port 1.
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
@@ -438,6 +441,7 @@ class Spec(_Strict):
     name: str = Field("dlenv", json_schema_extra=_schema_pattern(_NAME))
     profile: Literal["gpu", "cpu"] = "gpu"
     engine: Literal["auto", "podman", "docker"] = "auto"
+    host: str | None = None  # "[user@]host[:port]": run the engine on that box, over SSH
     image: ImageSpec = ImageSpec()
     python: PythonSpec = PythonSpec()
     torch: TorchSpec = TorchSpec()
@@ -500,6 +504,13 @@ class Spec(_Strict):
     def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
         for name, source in value.items():
             _check_secret(name, source)
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and BOX_ADDRESS.fullmatch(value) is None:
+            raise ValueError(f"expected {BOX_FORM}")
         return value
 
     @field_validator("name")

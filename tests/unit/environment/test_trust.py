@@ -3,6 +3,7 @@ and no one can make `/`, a home directory or a system directory the workspace (i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,20 @@ def test_confirmation_on_a_terminal(tmp_path: Path) -> None:
     confirm_trust(found, "dlenv.toml", yes=True, interactive=False, ask=answer(False))
     confirm_trust((), "dlenv.toml", yes=False, interactive=False, ask=answer(False))
     assert len(asked) == 2
+
+
+def test_a_box_named_by_the_file_needs_consent_and_one_named_by_you_does_not(
+    tmp_path: Path,
+) -> None:
+    spec = parse_spec('host = "ana@gpu-box:2200"\n', "dlenv.toml")
+    (listed,) = decisions(tmp_path, spec)
+    assert listed.key == "host"
+    assert "Jupyter token" in listed.effect
+    assert decisions(tmp_path, spec, EnvOptions(host="ana@gpu-box:2200")) == ()
+
+
+@pytest.mark.parametrize("host", ["box\nHost *", "-oProxyCommand=sh", "box:99999", "a b"])
+def test_a_host_that_is_not_an_address_is_refused_with_its_key(host: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_spec(f"host = {json.dumps(host)}\n", "dlenv.toml")
+    assert "host" in caught.value.message
