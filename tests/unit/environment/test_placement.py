@@ -39,6 +39,19 @@ def test_a_chosen_port_and_a_recorded_port_are_kept(busy_port: int) -> None:
     assert choose_port("127.0.0.1", 2222, default=2222, recorded=2301, taken=set()) == 2301
 
 
+def test_on_a_box_only_other_environments_ports_are_avoided(busy_port: int) -> None:
+    """With --host the ports are the box's: a listener on this machine says nothing about them,
+    so the busy local port is kept, and only ports other environments on the box hold move it."""
+    assert (
+        choose_port("127.0.0.1", busy_port, default=busy_port, recorded=None, taken=set(),
+                    local=False) == busy_port
+    )  # fmt: skip
+    assert (
+        choose_port("127.0.0.1", busy_port, default=busy_port, recorded=None,
+                    taken={busy_port, busy_port + 1}, local=False) == busy_port + 2
+    )  # fmt: skip
+
+
 def test_ports_of_other_environments_come_from_their_labels() -> None:
     other = ContainerInfo(
         "b", "exited", "i", EnvLabels("b", ssh_port=2223, jupyter_port=8889).encode()
