@@ -31,8 +31,10 @@ def restart_command(
     target = find_target(options, ctx)
     if target.container is None:
         raise DlenvError(f"{target.name} is not created", hint="Start it with `dlenv up`.")
+    # The token file is mounted at each start: a damaged one is replaced before the restart.
+    token = target.state.jupyter_token()
     target.engine.restart(target.name)
-    access = access_from_container(target.container, target.state.read_token())
+    access = access_from_container(target.container, token)
     if access.ssh_port is None or access.jupyter_port is None:
         raise DlenvError(
             f"{target.name}'s container does not record its ports",

@@ -43,8 +43,15 @@ def status_command(
         return
     colour = "green" if access.state == "running" else "yellow"
     out.print(
-        f"[bold]{escape(access.name)}[/bold]  [{colour}]{access.state}[/{colour}]  "
+        f"[bold]{escape(access.name)}[/bold]  [{colour}]{escape(access.state)}[/{colour}]  "
         f"({target.engine.name}, {escape(access.image)})"
     )
+    out.print(f"[bold]Restarts[/bold] {access.restarts}" + _restart_note(access.restarts))
     if access.state == "running":
         print_access(access)
+
+
+def _restart_note(restarts: int) -> str:
+    if not restarts:
+        return ""
+    return "  (sshd or JupyterLab died and the engine started it again; see `dlenv logs`)"

@@ -19,6 +19,7 @@ class Access:
     jupyter_port: int | None
     user: str
     token: str | None
+    restarts: int = 0  # by the engine's restart policy (a service died and came back)
 
     @property
     def ssh_command(self) -> str:
@@ -43,6 +44,7 @@ class Access:
                 "command": self.ssh_command,
             },
             "jupyter": {"url": self.jupyter_url},
+            "restarts": self.restarts,
         }
 
 
@@ -62,4 +64,5 @@ def access_from_container(info: ContainerInfo, token: str | None) -> Access:
         jupyter_port=labels.jupyter_port,
         user=labels.user,
         token=token,
+        restarts=info.restart_count,
     )

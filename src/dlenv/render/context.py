@@ -19,6 +19,7 @@ from dlenv.engine.base import IMAGE_ID, BaseDigest
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
 from dlenv.engine.image_digest import repository
 from dlenv.engine.relay_urls import relayed_url
+from dlenv.files import write_atomic
 from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.labels import base_digest_labels
 from dlenv.lock import Lock
@@ -74,9 +75,8 @@ class BuildContext:
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in sorted(self.files.items()):
-            target = directory / name
-            target.write_text(text, encoding="utf-8")
-            target.chmod(0o755 if name.endswith(".sh") else 0o644)
+            # Atomic: an interrupted or failed write (a full disk) leaves the old file whole.
+            write_atomic(directory / name, text, mode=0o755 if name.endswith(".sh") else 0o644)
 
 
 @dataclass(frozen=True)
