@@ -16,6 +16,7 @@ import fcntl
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,8 +120,6 @@ class EnvState:
             text = read_private(self.token_file)
         except UnicodeDecodeError:
             raise CorruptState(f"{self.token_file} holds bytes that are not text") from None
-        except UnsafeFile:
-            raise
         except OSError as exc:
             raise CorruptState(f"{self.token_file} cannot be read ({exc.strerror})") from None
         token = (text or "").strip()
@@ -142,14 +141,18 @@ class EnvState:
         the file is only for the waiting message, read back with a full match.
         """
         self.ensure_directory()
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        unusable = DlenvError(
+            f"the lock file {self.lock_file} is not a regular file of yours",
+            hint="Remove it and run again (no dlenv may be running on this environment).",
+        )
         try:
             fd = os.open(self.lock_file, flags, 0o600)
-        except OSError as exc:
-            raise DlenvError(
-                f"cannot open the lock file {self.lock_file}: {exc.strerror}",
-                hint="It must be a regular file you own; remove it and run again.",
-            ) from None
+        except OSError:
+            raise unusable from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise unusable
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

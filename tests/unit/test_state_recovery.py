@@ -11,9 +11,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dlenv.errors import DlenvError
 from dlenv.labels import USER_PATTERN, EnvLabels
 from dlenv.state import EnvState
 
@@ -132,3 +134,11 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
         pass
     assert time.monotonic() - started < 5
     assert state.lock_file.read_text() == f"{os.getpid()}\n"
+
+
+def test_a_lock_path_that_is_not_a_regular_file_is_reported(tmp_path: Path) -> None:
+    state = _state(tmp_path, "fifo")
+    state.ensure_directory()
+    os.mkfifo(state.lock_file)
+    with pytest.raises(DlenvError, match="is not a regular file of yours"), state.exclusive("up"):
+        pass
