@@ -321,6 +321,14 @@ def base_tar() -> Path:
     return tars[0]
 
 
+def unmount_below(root: Path) -> None:
+    """Every mount at or under `root`, deepest first."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if m == str(root) or m.startswith(f"{root}/")),
+                        reverse=True):  # fmt: skip
+        subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
+
+
 @dataclass
 class OwnDockerd:
     """A dockerd of this test's own (data, exec root, socket, pidfile under one directory), so
@@ -390,6 +398,7 @@ class OwnDockerd:
         wait_for("the daemon to be gone", lambda: not self.processes(), timeout=30)
 
 
+
 @pytest.fixture(scope="module")
 def own_dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnDockerd]:
     require(
@@ -413,6 +422,7 @@ def own_dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnDockerd
     )  # fmt: skip
     yield daemon
     daemon.power_off()
+    unmount_below(daemon.root)  # what a killed dockerd leaves: overlays, network namespaces
     subprocess.run(["ip", "link", "delete", bridge], check=False, capture_output=True)
 
 
@@ -484,7 +494,7 @@ def small_podman_storage(tmp_path: Path) -> Iterator[dict[str, str]]:
         )  # fmt: skip
         yield {"CONTAINERS_STORAGE_CONF": str(conf)}
     finally:
-        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+        unmount_below(mount)  # the storage's overlays, then the tmpfs
 
 
 def test_a_full_disk_during_a_build_is_explained_and_state_is_intact(

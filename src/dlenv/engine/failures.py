@@ -2,7 +2,7 @@
 
 Each recogniser reads the text an engine or a build printed and says whether it shows one known
 cause; the environment layer turns that into the message and the fix. The samples behind every
-string are real captures in tests/fixtures/captured (build-failures/, docker-errors/).
+string are real captures in tests/fixtures/captured (build-failures/, engine-errors/).
 """
 
 from __future__ import annotations

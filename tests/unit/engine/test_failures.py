@@ -1,5 +1,5 @@
 """Recognising a full disk and a vanished daemon in real engine output (captures in
-tests/fixtures/captured/build-failures and docker-errors; see their README)."""
+tests/fixtures/captured/build-failures and engine-errors; see their README)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.support.fuzz import CAPTURED
 
 NO_SPACE = (CAPTURED / "build-failures" / "podman-no-space-tmpfs.txt").read_text()
 DAEMON_KILLED_BUILD = (CAPTURED / "build-failures" / "docker-legacy-daemon-killed.txt").read_text()
-DAEMON_GONE = (CAPTURED / "docker-errors" / "daemon-gone-inspect.txt").read_text()
+DAEMON_GONE = (CAPTURED / "engine-errors" / "docker-daemon-gone-inspect.txt").read_text()
 SOCKET_DENIED = (CAPTURED / "docker-errors" / "socket-denied-run.txt").read_text()
 
 
