@@ -396,6 +396,11 @@ class OwnDockerd:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         wait_for("the daemon to be gone", lambda: not self.processes(), timeout=30)
+        # A reboot also empties /run, where the exec root lives (pidfiles, sockets, network
+        # namespaces): a stale containerd pidfile would make the next dockerd wait for a
+        # containerd that is not there.
+        unmount_below(self.root)
+        shutil.rmtree(self.root / "exec", ignore_errors=True)
 
 
 
