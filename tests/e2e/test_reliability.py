@@ -235,14 +235,15 @@ def verify_unit(path: Path) -> None:
 def test_autostart_unit_brings_the_environment_back_after_a_reboot(
     env: Env, tmp_path: Path
 ) -> None:
-    """The reboot stand-in: the container is down (the test above stopped it, as a shutdown
-    does), and the generated unit's commands run as systemd would run them at boot."""
+    """The reboot stand-in: the container is stopped (as a shutdown stops it, exit 0: the
+    restart policy leaves it down), then the unit's commands run as systemd would at boot."""
     if env.engine != "podman":
         pytest.skip("Docker's reboot is its daemon's restart: see the own-dockerd test below")
-    before = env.status()
-    assert env.ssh.run(env.ports[0], "echo kept > ~/workspace/proof").returncode == 0
+    # Up again (the test above left it stopped), and the unit written.
     done = env.cli(*env.up_argv()[3:], "--autostart")
     assert "autostart unit:" in done.stderr
+    before = env.status()
+    assert env.ssh.run(env.ports[0], "echo kept > ~/workspace/proof").returncode == 0
     unit = Path(env.cli.env["DLENV_STATE_DIR"]) / "envs" / env.name / f"dlenv-{env.name}.service"
     verify_unit(unit)
     env.engine_run("stop", env.name)  # the shutdown
