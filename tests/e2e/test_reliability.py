@@ -436,7 +436,16 @@ def test_docker_daemon_gone_mid_build_then_back_and_a_reboot(
     own_dockerd: OwnDockerd, cli_factory: Any, ssh_client: SshClient
 ) -> None:
     made = make_env("docker", cli_factory, ssh_client, "daemon")
+    original = dict(made.cli.env)
     made.cli.env.update(own_dockerd.env({}))
+    try:
+        check_daemon_loss_and_reboot(made, own_dockerd)
+    finally:  # the session's teardown (`dlenv down`) asks the shared daemon, not a dead one
+        made.cli.env.clear()
+        made.cli.env.update(original)
+
+
+def check_daemon_loss_and_reboot(made: Env, own_dockerd: OwnDockerd) -> None:
     state = Path(made.cli.env["DLENV_STATE_DIR"]) / "envs" / made.name
 
     building = made.start_up()
@@ -507,7 +516,16 @@ def test_a_full_disk_during_a_build_is_explained_and_state_is_intact(
     small_podman_storage: dict[str, str], cli_factory: Any, ssh_client: SshClient
 ) -> None:
     made = make_env("podman", cli_factory, ssh_client, "full")
+    original = dict(made.cli.env)
     made.cli.env.update(small_podman_storage)
+    try:
+        check_full_disk_build(made)
+    finally:  # the session's teardown (`dlenv down`) must not re-create the storage on disk
+        made.cli.env.clear()
+        made.cli.env.update(original)
+
+
+def check_full_disk_build(made: Env) -> None:
     state = Path(made.cli.env["DLENV_STATE_DIR"]) / "envs" / made.name
     state.mkdir(parents=True, mode=0o700)
     (state.parent).chmod(0o700)
