@@ -8,8 +8,13 @@ are imported only when their command runs (see `LazyCommands`), so `dlenv --help
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
+from types import FrameType
 
 import typer
 from typer import _click
@@ -173,7 +178,7 @@ def run(argv: list[str] | None = None, context: AppContext | None = None) -> int
         completion_init()
     context = context or AppContext.from_process()
     try:
-        with context.closing:
+        with context.closing, _sigterm_as_interrupt():
             result = app(
                 args=argv,
                 prog_name="dlenv",
@@ -196,6 +201,25 @@ def run(argv: list[str] | None = None, context: AppContext | None = None) -> int
             report_error(DlenvError(str(error)))
         return int(getattr(error, "exit_code", EXIT_USAGE))
     return result if isinstance(result, int) else 0
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, a service manager, a CI runner's timeout) unwinds like Ctrl-C: the same
+    cleanup runs (a half-started container removed, a build's child process stopped) and the
+    exit code is 130. Only the main thread may set handlers (signal docs); elsewhere, as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main() -> None:

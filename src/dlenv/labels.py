@@ -10,6 +10,7 @@ from a spec that may have changed since. Every default for a missing label lives
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,12 @@ CUDA = f"{PREFIX}cuda"
 TORCH = f"{PREFIX}torch"
 TORCHVISION = f"{PREFIX}torchvision"
 TORCHAUDIO = f"{PREFIX}torchaudio"
+
+# What the spec allows (dlenv.spec.model uses these), so a value read back from a label is held to
+# the rule it was written under. Used with `fullmatch`.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+# shadow-utils' portable user name pattern (see LOGIN_PATTERN in dlenv.setup.context).
+USER_PATTERN = re.compile(r"[a-z_][a-z0-9_-]{0,30}")
 
 # Read when a label is missing (an environment made by an older dlenv): the spec's defaults.
 DEFAULT_USER = "dev"
@@ -103,11 +110,12 @@ class EnvLabels:
 
     @classmethod
     def decode(cls, labels: Mapping[str, str], fallback_name: str) -> EnvLabels:
-        """Read labels back; a missing or malformed value reads as unknown, never as a crash."""
+        """Read labels back; a missing or malformed value reads as unknown (or the default),
+        never as a crash and never as text that would reach a command or a printed ssh line."""
         return cls(
-            name=labels.get(NAME) or fallback_name,
-            user=labels.get(USER) or DEFAULT_USER,
-            bind=labels.get(BIND) or DEFAULT_BIND,
+            name=_matching(labels.get(NAME), NAME_PATTERN) or fallback_name,
+            user=_matching(labels.get(USER), USER_PATTERN) or DEFAULT_USER,
+            bind=_address(labels.get(BIND)) or DEFAULT_BIND,
             ssh_port=_port(labels.get(SSH_PORT)),
             jupyter_port=_port(labels.get(JUPYTER_PORT)),
             context_digest=labels.get(CONTEXT_DIGEST),
@@ -205,3 +213,17 @@ def _port(text: str | None) -> int | None:
         return None
     port = int(text)
     return port if 0 < port < 65536 else None
+
+
+def _matching(text: str | None, pattern: re.Pattern[str]) -> str | None:
+    return text if text is not None and pattern.fullmatch(text) else None
+
+
+def _address(text: str | None) -> str | None:
+    """An IP address as `--bind` takes it; anything else reads as missing."""
+    if text is None or not text.isascii():
+        return None
+    try:
+        return str(ipaddress.ip_address(text)) if text.strip() == text else None
+    except ValueError:
+        return None

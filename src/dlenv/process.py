@@ -114,12 +114,18 @@ class SubprocessRunner:
                 proc.stdin.write(command.stdin)
                 proc.stdin.close()
             assert proc.stdout is not None
-            for line in _lines(proc.stdout):
-                on_line(line)
-                tail.append(line)
-                if len(tail) > 400:
-                    del tail[:200]
-            returncode = proc.wait()
+            try:
+                for line in _lines(proc.stdout):
+                    on_line(line)
+                    tail.append(line)
+                    if len(tail) > 400:
+                        del tail[:200]
+                returncode = proc.wait()
+            except BaseException:
+                # Interrupted (Ctrl-C reaches the child too; SIGTERM reaches only dlenv): stop
+                # the child before unwinding, so a build does not run on unattended.
+                _stop(proc)
+                raise
         return Result(command, returncode, "\n".join(tail), "")
 
     def which(self, program: str) -> str | None:
@@ -130,6 +136,21 @@ class SubprocessRunner:
             return subprocess.call(command.argv, env=_merged_env(command.env))
         except FileNotFoundError as exc:
             raise DlenvError(f"program not found: {command.argv[0]}") from exc
+
+
+# Long enough for a builder to clean up its working container after SIGTERM.
+_STOP_GRACE_SECONDS = 20.0
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=_STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _lines(stream: Iterator[str]) -> Iterator[str]:

@@ -90,9 +90,14 @@ def wait_for_container(
 ) -> None:
     """`wait_until_ready` with a spinner, watching that the container keeps running."""
 
+    first = engine.container(name)
+    restarts = first.restart_count if first is not None else 0
+
     def running() -> bool:
+        # A restart while starting is a crash the restart policy hid: report it now rather
+        # than wait out the timeout.
         found = engine.container(name)
-        return found is not None and found.state == "running"
+        return found is not None and found.state == "running" and found.restart_count == restarts
 
     with err.status("waiting for SSH and Jupyter…") as status:
         wait_until_ready(

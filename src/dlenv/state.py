@@ -11,13 +11,19 @@ belongs to someone else or was readable by others is treated as leaked and repla
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
+import re
 import secrets
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlenv.console import warn
+from dlenv.console import info, warn
 from dlenv.errors import DlenvError, UsageError
 from dlenv.files import UnsafeFile, ensure_private_directory, read_private, write_atomic
 from dlenv.spec.model import is_image_reference
@@ -25,6 +31,17 @@ from dlenv.spec.model import is_image_reference
 # Key type prefixes of sshd(8)'s AUTHORIZED_KEYS FILE FORMAT (ssh-ed25519, ssh-rsa,
 # ecdsa-sha2-nistp256, sk-ssh-ed25519@openssh.com, ...): https://man.openbsd.org/sshd.8
 _PUBLIC_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
+
+# What `secrets.token_urlsafe(32)` writes: 43 characters of the URL-safe Base64 alphabet
+# (https://docs.python.org/3/library/secrets.html#secrets.token_urlsafe). Anything else in the
+# token file (a truncated write, an editor's leftovers, binary garbage) is corruption: the file is
+# the only copy, so a damaged token is replaced, never passed to Jupyter or printed in a URL.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_LOCK_OWNER = re.compile(r"[0-9]{1,10}")
+
+
+class CorruptState(Exception):
+    """A state file whose content is not what dlenv writes there."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +123,12 @@ class EnvState:
         unless the old one may have leaked (then a new one, and a warning)."""
         self.ensure_directory()
         try:
-            token = (read_private(self.token_file) or "").strip()
+            token = self._stored_token()
         except UnsafeFile as exc:
             warn(f"made a new Jupyter token: the old one may have leaked ({exc})")
+            token = ""
+        except CorruptState as exc:
+            warn(f"made a new Jupyter token: {exc}; open Jupyter with the new URL")
             token = ""
         if not token:
             token = secrets.token_urlsafe(32)
@@ -119,16 +139,74 @@ class EnvState:
         """The token, or None when there is none or it is not private (`jupyter_token` renews
         it at the next start)."""
         try:
-            return (read_private(self.token_file) or "").strip() or None
-        except (UnsafeFile, OSError):
+            return self._stored_token() or None
+        except CorruptState as exc:
+            warn(f"{exc}: the URL is shown without it. `dlenv restart` makes a new token.")
             return None
+        except UnsafeFile:
+            return None
+
+    def _stored_token(self) -> str:
+        """The token file's token, "" when there is none. Raises UnsafeFile (not private) or
+        CorruptState (unreadable, or not a token dlenv wrote)."""
+        try:
+            text = read_private(self.token_file)
+        except UnicodeDecodeError:
+            raise CorruptState(f"{self.token_file} holds bytes that are not text") from None
+        except OSError as exc:
+            raise CorruptState(f"{self.token_file} cannot be read ({exc.strerror})") from None
+        token = (text or "").strip()
+        if token and not _TOKEN.fullmatch(token):
+            raise CorruptState(f"{self.token_file} does not hold a token dlenv wrote (damaged)")
+        return token
+
+    @property
+    def lock_file(self) -> Path:
+        return self.directory / "lock"
+
+    @contextmanager
+    def exclusive(self, what: str) -> Iterator[None]:
+        """Hold the environment's lock while `what` runs: a second dlenv on the same
+        environment waits here (and says so) until the first is done.
+
+        An advisory flock(2) on an open file: the kernel drops it when the holder exits, however
+        it exits (Ctrl-C, SIGKILL, a crash), so no lock is ever left stale. The holder's PID in
+        the file is only for the waiting message, read back with a full match.
+        """
+        self.ensure_directory()
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        unusable = DlenvError(
+            f"the lock file {self.lock_file} is not a regular file of yours",
+            hint="Remove it and run again (no dlenv may be running on this environment).",
+        )
+        try:
+            fd = os.open(self.lock_file, flags, 0o600)
+        except OSError:
+            raise unusable from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise unusable
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                owner = _lock_owner(fd)
+                by = f" (process {owner})" if owner else ""
+                info(f"another dlenv is running `{what}` on this environment{by}; waiting for it")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def write_authorized_keys(self, key_files: list[Path]) -> Path:
         keys = [read_public_key(path) for path in key_files]
         self.ensure_directory()
         write_atomic(self.authorized_keys_file, "".join(k + "\n" for k in keys), mode=0o644)
         return self.authorized_keys_file
-
 
     def write_secrets(self, values: Mapping[str, str]) -> Path:
         """The runtime secrets, one 0600 file per name in a 0700 directory, written atomically;
@@ -146,6 +224,14 @@ class EnvState:
         for name, value in sorted(values.items()):
             write_atomic(directory / name, value, mode=0o600)
         return directory
+
+
+def _lock_owner(fd: int) -> str | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if _LOCK_OWNER.fullmatch(text) else None
 
 
 def read_public_key(path: Path) -> str:

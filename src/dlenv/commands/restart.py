@@ -30,6 +30,8 @@ def restart_command(
     target = find_target(options, ctx)
     if target.container is None:
         raise DlenvError(f"{target.name} is not created", hint="Start it with `dlenv up`.")
+    # The token file is mounted at each start: a damaged one is replaced before the restart.
+    target.state.jupyter_token()
     target.engine.restart(target.name)
     endpoints = endpoints_of(target, access_of(target, target.container))
 

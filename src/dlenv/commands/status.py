@@ -49,9 +49,10 @@ def status_command(
         return
     colour = "green" if access.state == "running" else "yellow"
     out.print(
-        f"[bold]{escape(access.name)}[/bold]  [{colour}]{access.state}[/{colour}]  "
+        f"[bold]{escape(access.name)}[/bold]  [{colour}]{escape(access.state)}[/{colour}]  "
         f"({target.engine.name}, {escape(access.image)})"
     )
+    out.print(f"[bold]Restarts[/bold] {access.restarts}" + _restart_note(access.restarts))
     if access.state == "running":
         print_access(access)
     if idle["setting"] != "off":
@@ -94,3 +95,9 @@ def _idle_report(target: Target) -> dict[str, Any]:
 
 
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def _restart_note(restarts: int) -> str:
+    if not restarts:
+        return ""
+    return "  (sshd or JupyterLab died and the engine started it again; see `dlenv logs`)"

@@ -7,8 +7,9 @@ import typer
 from dlenv.commands.options import AuthorizedKeysOption, JsonOption, env_options
 from dlenv.commands.output import print_access
 from dlenv.commands.trust_prompt import confirm_trust
-from dlenv.console import print_json
+from dlenv.console import info, print_json, warn
 from dlenv.context import AppContext
+from dlenv.environment.autostart import enable_autostart
 from dlenv.environment.lifecycle import bring_up
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.project import open_project
@@ -32,6 +33,11 @@ def up_command(
         "-y",
         help="Accept the spec file's SSH keys, non-loopback bind and host workspace; no prompt.",
     ),
+    autostart: bool = typer.Option(
+        False,
+        "--autostart",
+        help="Also start the environment at boot: a systemd unit (enabled where systemd runs).",
+    ),
     as_json: JsonOption = False,
 ) -> None:
     """Build the image if needed, start the environment, wait until SSH and Jupyter answer."""
@@ -40,7 +46,10 @@ def up_command(
         spec, options, key_flags=authorized_keys or [], cwd=ctx.cwd, home=ctx.home
     )
     confirm_trust(decisions, source, yes=yes)
-    access = bring_up(open_project(options, ctx, loaded), authorized_keys or [], timeout=timeout)
+    project = open_project(options, ctx, loaded)
+    access = bring_up(project, authorized_keys or [], timeout=timeout)
+    if autostart:
+        info(f"autostart unit: {enable_autostart(project)}")
     if as_json:
         print_json(access.as_json())
     else:

@@ -23,6 +23,15 @@ RUN_CAPABILITIES = (
     "AUDIT_WRITE", "CHOWN", "DAC_READ_SEARCH", "FOWNER", "KILL", "NET_BIND_SERVICE",
     "SETGID", "SETUID", "SYS_CHROOT",
 )  # fmt: skip
+# The engine starts the container again when it exits non-zero (sshd or JupyterLab died, the
+# container's init was killed) and leaves it down after a clean exit 0 (a deliberate stop, see
+# the entrypoint's exit contract). Docker: "on-failure: Restart only when the container exit code
+# is non-zero", with a doubling delay between restarts (Engine API, RestartPolicy:
+# https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Container/operation/ContainerCreate);
+# neither restarts a container stopped with `stop`/`kill` (Podman 4.4 `--restart`:
+# https://docs.podman.io/en/v4.4/markdown/options/restart.html). Podman applies it through
+# conmon and `podman container cleanup`, with no systemd needed.
+RESTART_POLICY = "--restart=on-failure"
 HARDENING_FLAGS = (
     "--security-opt=no-new-privileges",
     "--cap-drop=ALL",
@@ -83,6 +92,7 @@ def run_argv(program: str, config: RunConfig) -> tuple[str, ...]:
         argv += ["--label", f"{key}={value}"]
     for key, value in sorted(config.env.items()):
         argv += ["--env", f"{key}={value}"]
+    argv.append(RESTART_POLICY)
     argv += HARDENING_FLAGS
     argv += list(config.gpu_flags)
     argv += list(config.extra_flags)

@@ -75,6 +75,7 @@ class ContainerInfo:
     state: str  # "running", "exited", "created", ...
     image: str
     labels: Mapping[str, str]
+    restart_count: int = 0  # restarts by the engine's restart policy since `run`
 
 
 @dataclass(frozen=True)

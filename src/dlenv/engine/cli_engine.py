@@ -16,10 +16,11 @@ from dlenv.engine.argv import build_argv, build_env, run_argv
 from dlenv.engine.base import BaseDigest, BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.connection import LOCAL, EngineConnection
+from dlenv.engine.failures import daemon_gone_hint, shows_daemon_down
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.image_digest import base_digest
 from dlenv.engine.relay import serve_relay
-from dlenv.errors import BuildError, EngineError
+from dlenv.errors import BuildError, DlenvError, EngineError
 from dlenv.host.probe import cdi_specs
 from dlenv.host.reader import HostReader
 from dlenv.labels import MANAGED, NAME
@@ -50,6 +51,11 @@ def _mapping(value: object) -> dict[str, object]:
 def _labels(value: object) -> dict[str, str]:
     """Labels are strings; an engine's JSON of another shape carries none dlenv could read."""
     return {k: v for k, v in _mapping(value).items() if isinstance(v, str)}
+
+
+def _count(value: object) -> int:
+    """A non-negative count from engine JSON; anything else reads as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,26 @@ class CliEngine:
 
     def _run(self, *args: str, check: bool = True) -> Result:
         result = self.runner.run(self._cmd(*args))
+        if not result.ok and shows_daemon_down(result.stderr):
+            # Whatever was asked, check or not: an answer from no daemon is no answer.
+            raise EngineError(
+                f"the {self.name.capitalize()} daemon is not answering ({self.name} {args[0]})",
+                details=result.stderr.strip()[-3000:] or None,
+                hint=daemon_gone_hint(self.name),
+            )
         if check and not result.ok:
             raise EngineError(
                 f"{self.name} {args[0]} failed (exit {result.returncode})",
                 details=(result.stderr or result.stdout).strip()[-3000:] or None,
             )
         return result
+
+    def responds(self) -> bool:
+        """Whether the engine answers at all (`version`: cheap, and it needs the daemon)."""
+        try:
+            return self.runner.run(self._cmd("version"), timeout=15).ok
+        except DlenvError:
+            return False
 
     def _json(self, result: Result, what: str) -> object:
         """The JSON an engine printed; output that is not JSON is the engine's failure."""
@@ -257,6 +277,7 @@ class CliEngine:
             state=str(state.get("Status", "unknown")).lower(),
             image=str(config.get("Image", "")),
             labels=_labels(config.get("Labels")),
+            restart_count=_count(data.get("RestartCount")),
         )
 
     def managed_containers(self) -> list[str]:

@@ -22,6 +22,7 @@ class Access:
     token: str | None
     ports: Mapping[str, int] = field(default_factory=dict)  # extra named ports ([ports])
     via: str | None = None  # the box the ports are on (its loopback), when not this machine
+    restarts: int = 0  # by the engine's restart policy (a service died and came back)
 
     @property
     def ssh_command(self) -> str:
@@ -49,6 +50,7 @@ class Access:
             "jupyter": {"url": self.jupyter_url},
             "ports": {name: {"host": self.host, "port": port} for name, port in self.ports.items()},
             "box": self.via,
+            "restarts": self.restarts,
         }
 
 
@@ -72,4 +74,5 @@ def access_from_container(
         token=token,
         ports=dict(labels.ports),
         via=via,
+        restarts=info.restart_count,
     )

@@ -13,6 +13,12 @@ from pathlib import Path
 from dlenv.build_progress import BuildProgress
 from dlenv.console import info, success, warn
 from dlenv.engine.base import ContainerInfo, RunConfig
+from dlenv.engine.failures import (
+    daemon_gone_hint,
+    no_space_hint,
+    shows_daemon_down,
+    shows_no_space,
+)
 from dlenv.engine.platforms import enabled_handlers, parse_platforms, plan_platforms
 from dlenv.engine.publish import build_multiplatform, manifest_name
 from dlenv.environment.access import Access, access_from_container, reachable_host
@@ -109,12 +115,20 @@ _FETCH_FAILED = re.compile(
 
 
 def explain_build_failure(project: Project, error: DlenvError) -> None:
-    """Give a failed build the hint that names its cause."""
+    """Give a failed build the message and hint that name its cause."""
     text = error.details or ""
     lowered = text.lower()
     base = project.resolved.base_image
+    program = project.engine.name
     unreachable = [m["url"] for m in _FETCH_FAILED.finditer(text)]
-    if unreachable:
+    if shows_no_space(text):
+        error.message = "the image build ran out of disk space"
+        error.hint = f"{no_space_hint(program)} The full build log is in {project.state.build_log}."
+    elif shows_daemon_down(text) or not project.engine.responds():
+        # The client's last words vary ("unexpected EOF", a reset connection): ask the daemon.
+        error.message = f"the {program.capitalize()} daemon went away during the build"
+        error.hint = daemon_gone_hint(program)
+    elif unreachable:
         index = next(
             (u for u in project.index_urls() if unreachable[0].startswith(u.rstrip("/"))),
             unreachable[0],
@@ -163,7 +177,15 @@ def write_runtime_secrets(project: Project) -> None:
 
 
 def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
-    """Build if needed, then start (or keep) the container and wait until it answers."""
+    """Build if needed, then start (or keep) the container and wait until it answers.
+
+    One at a time per environment: a second `up` waits for the first, then finds the container
+    running and reports the same access."""
+    with project.state.exclusive("dlenv up"):
+        return _bring_up(project, key_files, timeout=timeout)
+
+
+def _bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
     spec, engine, names = project.spec, project.engine, project.names
     bind = spec.run.bind
     if not is_loopback(bind):
@@ -240,7 +262,6 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
             engine.create_volume(cache.name, cache.labels)
     if project.box is not None:
         project.box.push_state(project.state, project.name)
-    engine.run(config)
     ssh_port, jupyter_port = placement.ssh_port, placement.jupyter_port
     endpoints = (
         project.box.endpoints(ssh_port, jupyter_port, token)
@@ -248,7 +269,12 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
         else Endpoints(reachable_host(spec.run.bind), ssh_port, jupyter_port, token)
     )
     try:
+        engine.run(config)
         wait_for_container(engine, names.container, endpoints, timeout=timeout)
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM (dlenv.cli) while starting: no half-started container stays behind.
+        engine.remove_container(names.container)
+        raise
     except (TimeoutError, RuntimeError) as problem:
         logs = engine.logs(names.container, tail=30)
         engine.remove_container(names.container)  # leave nothing half-started behind

@@ -75,6 +75,7 @@ class BuildContext:
     def write(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in sorted(self.files.items()):
+            # Atomic: an interrupted or failed write (a full disk) leaves the old file whole.
             write_atomic(directory / name, text, mode=0o755 if name.endswith(".sh") else 0o644)
 
 

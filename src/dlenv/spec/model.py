@@ -20,19 +20,19 @@ from pydantic_core import PydanticCustomError
 
 from dlenv.remote.address import ADDRESS as BOX_ADDRESS
 from dlenv.remote.address import FORM as BOX_FORM
+from dlenv.labels import NAME_PATTERN, USER_PATTERN
 
 # strict: TOML's `true` is a boolean, not port 1.
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 
 # Every pattern here is used with `fullmatch`: `$` would also match before a trailing newline.
-_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+_NAME = NAME_PATTERN  # dlenv.labels: the label codec checks names read back the same way
 _VERSION_XY = re.compile(r"[0-9]+\.[0-9]+")
 _VERSION_XYZ = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 # Debian Policy 5.6.1 "Package" (lower-case letters, digits, + - .; alphanumeric first) and
 # 5.6.12 "Version": https://www.debian.org/doc/debian-policy/ch-controlfields.html
 _APT_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+~:\-]+)?")
-# shadow-utils' portable user name pattern (see LOGIN_PATTERN in dlenv.setup.context).
-_USER = re.compile(r"[a-z_][a-z0-9_-]{0,30}")
+_USER = USER_PATTERN  # dlenv.labels
 _TIMEZONE = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
 _SIZE = re.compile(r"[0-9]+[kmgKMG]?")
 # A duration: a whole number and a unit (seconds, minutes, hours, days), e.g. "90m" or "2h".

@@ -32,6 +32,9 @@ def podman(**responses: tuple[int, str, str]) -> FakeRunner:
     return FakeRunner(responses=table, programs={"podman": "/usr/bin/podman"})
 
 
+TOKEN = "k" * 43  # the shape `secrets.token_urlsafe(32)` writes
+
+
 def test_status_reads_the_running_container_labels(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -40,13 +43,33 @@ def test_status_reads_the_running_container_labels(
     ctx = make_context(tmp_path, runner)
     token_dir = ctx.state_root / "envs" / "demo"
     token_dir.mkdir(parents=True)
-    (token_dir / "jupyter_token").write_text("t0ken\n")
+    (token_dir / "jupyter_token").write_text(TOKEN + "\n")
     (token_dir / "jupyter_token").chmod(0o600)  # as dlenv writes it: a looser one is not used
     assert run(["status", "--name", "demo", "--json"], ctx) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["state"] == "running"
     assert shown["ssh"]["command"] == "ssh -p 2222 dev@127.0.0.1"
-    assert shown["jupyter"]["url"] == "http://127.0.0.1:8888/lab?token=t0ken"
+    assert shown["jupyter"]["url"] == f"http://127.0.0.1:8888/lab?token={TOKEN}"
+    assert shown["restarts"] == 0
+
+
+def test_status_counts_restarts_and_reports_a_damaged_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    captured = json.loads((INSPECT / "running-demo-ci.json").read_text())
+    captured[0]["RestartCount"] = 3  # what the engine reports after three restarts by policy
+    runner = podman(podman_container_inspect=(0, json.dumps(captured), ""))
+    ctx = make_context(tmp_path, runner)
+    token_dir = ctx.state_root / "envs" / "demo"
+    token_dir.mkdir(parents=True)
+    (token_dir / "jupyter_token").write_bytes(b"\x00\xffhalf-writ")
+    (token_dir / "jupyter_token").chmod(0o600)
+    assert run(["status", "--name", "demo"], ctx) == 0
+    shown = capsys.readouterr()
+    assert "Restarts 3" in shown.out
+    assert "token=" not in shown.out  # a damaged token is never put in a URL
+    assert "jupyter_token" in shown.err
+    assert "dlenv restart" in shown.err
 
 
 def test_status_of_an_absent_environment(

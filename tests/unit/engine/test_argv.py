@@ -42,6 +42,7 @@ def test_run_argv_golden() -> None:
         "--tmpfs", "/run/dlenv:rw,size=1m,mode=0700",
         "--shm-size", "8g",
         "--label", "dev.dlenv.managed=true", "--label", "dev.dlenv.name=vision",
+        "--restart=on-failure",
         "--security-opt=no-new-privileges", "--cap-drop=ALL",
         "--cap-add=AUDIT_WRITE", "--cap-add=CHOWN", "--cap-add=DAC_READ_SEARCH",
         "--cap-add=FOWNER", "--cap-add=KILL", "--cap-add=NET_BIND_SERVICE",

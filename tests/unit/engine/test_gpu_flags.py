@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlenv.engine.argv import HARDENING_FLAGS, run_argv
+from dlenv.engine.argv import HARDENING_FLAGS, RESTART_POLICY, run_argv
 from dlenv.engine.base import RunConfig
 from dlenv.engine.gpu import GpuUnavailable, gpu_flags, run_defaults
 from dlenv.engine.host import EngineHost
@@ -172,6 +172,7 @@ def test_full_run_argv_for_rootless_selinux_podman() -> None:
     assert run_argv("podman", config) == (
         "podman", "run", "--detach", "--name", "vision", "--hostname", "vision",
         "--publish", "127.0.0.1:2222:22",
+        RESTART_POLICY,
         *HARDENING_FLAGS,
         "--device", "nvidia.com/gpu=0", "--security-opt=label=disable",
         "--ipc=host", "--userns=keep-id", "--user=0:0",
