@@ -10,6 +10,7 @@ from dlenv.commands.options import RUN_PANEL, AuthorizedKeysOption, env_options
 from dlenv.console import info, out, success
 from dlenv.context import AppContext
 from dlenv.engine.gpu import run_defaults
+from dlenv.environment.cache import cache_reference
 from dlenv.environment.gpu_choice import auto_count
 from dlenv.environment.lifecycle import authorize_keys, ensure_image
 from dlenv.environment.options import EnvOptions
@@ -139,17 +140,26 @@ def slurm_job(
     spec = project.spec
     defaults = run_defaults(project.engine.host(), ipc=spec.run.ipc, shm_size=spec.run.shm_size)
     shm = ("--shm-size", defaults.shm_size) if defaults.shm_size else ()
+    # The registry cache (image.registry) is where every node finds the image: `_submit` makes
+    # sure the content is there (pulled or built, then pushed) before the job starts.
+    cached = cache_reference(project)
+    chosen = image or cached or project.image_tag
+    insecure = (
+        ("--tls-verify=false",)
+        if chosen == cached and project.engine.name == "podman" and not spec.image.registry_tls
+        else ()
+    )
     return SbatchJob(
         kind=kind,
         name=project.name,
         program=project.engine.name,
-        image=image or project.image_tag,
+        image=chosen,
         user=spec.image.user,
         workspace=str(project.ctx.cwd),
         gpus=job_gpus(project, gpus),
         command=command,
         authorized_keys=str(project.state.authorized_keys_file),
-        run_flags=(*shm, *defaults.flags),
+        run_flags=(*shm, *insecure, *defaults.flags),
         env=tuple(sorted(project.resolved.runtime_env.items())),
         partition=partition,
         time=time,
@@ -161,10 +171,12 @@ def _submit(project: Project, job: SbatchJob, *, script: bool, wait: bool) -> No
     if script:
         out.print(text, end="", markup=False)
         return
-    if job.image == project.image_tag:
+    if job.image == cache_reference(project):
+        ensure_image(project)  # pulls it from the cache, or builds and pushes it there
+    elif job.image == project.image_tag:
         ensure_image(project)
         info(f"the job runs {job.image}, which only this node's {job.program} has: on a "
-             "cluster, `dlenv push` it and pass --image")  # fmt: skip
+             "cluster, set image.registry (or `dlenv push` it and pass --image)")  # fmt: skip
     if project.ctx.runner.which("sbatch") is None:
         raise DlenvError("sbatch is not installed here", hint="Run this on a Slurm login node.")
     argv = ("sbatch", "--parsable", *(("--wait",) if wait else ()))

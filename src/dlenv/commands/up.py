@@ -7,7 +7,7 @@ import typer
 from dlenv.commands.options import AuthorizedKeysOption, JsonOption, env_options
 from dlenv.commands.output import print_access
 from dlenv.commands.trust_prompt import confirm_trust
-from dlenv.console import info, print_json, warn
+from dlenv.console import info, print_json
 from dlenv.context import AppContext
 from dlenv.environment.autostart import enable_autostart
 from dlenv.environment.lifecycle import bring_up

@@ -182,10 +182,10 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
     One at a time per environment: a second `up` waits for the first, then finds the container
     running and reports the same access."""
     with project.state.exclusive("dlenv up"):
-        return _bring_up(project, key_files, timeout=timeout)
+        return _place_and_bring_up(project, key_files, timeout=timeout)
 
 
-def _bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
+def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
     spec, engine, names = project.spec, project.engine, project.names
     bind = spec.run.bind
     if not is_loopback(bind):

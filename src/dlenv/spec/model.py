@@ -18,9 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dlenv.labels import NAME_PATTERN, USER_PATTERN
 from dlenv.remote.address import ADDRESS as BOX_ADDRESS
 from dlenv.remote.address import FORM as BOX_FORM
-from dlenv.labels import NAME_PATTERN, USER_PATTERN
 
 # strict: TOML's `true` is a boolean, not port 1.
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]

@@ -87,3 +87,20 @@ def test_the_slurm_job_of_a_gpu_project(tmp_path: Path) -> None:
     assert "--ulimit" not in job.run_flags  # GPU ulimits come with GPU flags, not here
     with pytest.raises(DlenvError, match="not an image reference"):
         slurm_job(opened, "run", ("x",), image="Bad Ref", gpus=None, partition=None, time=None)
+
+
+def test_a_slurm_job_runs_the_registry_cache_image_when_there_is_one(tmp_path: Path) -> None:
+    """Every node of a cluster can pull from image.registry; the login node's own image tag is
+    only the fallback. A plain-HTTP cache tells podman in the job not to verify TLS."""
+    spec = (
+        'name = "g"\n[image]\nregistry = "127.0.0.1:5000/lab/cache"\nregistry_tls = false\n'
+        '[run]\ngpus = "auto:1"\n'
+    )
+    opened = project(tmp_path, "podman", PODMAN_ROOTFUL, spec, CDI_520)
+    job = slurm_job(opened, "run", ("python",), image=None, gpus=None, partition=None, time=None)
+    assert job.image.startswith("127.0.0.1:5000/lab/cache/")
+    assert job.image.endswith(":" + opened.image_tag.rsplit(":", 1)[1])
+    assert "--tls-verify=false" in job.run_flags
+    given = slurm_job(opened, "run", ("python",), image="127.0.0.1:5000/x:1", gpus=None,
+                      partition=None, time=None)  # fmt: skip
+    assert given.image == "127.0.0.1:5000/x:1" and "--tls-verify=false" not in given.run_flags
