@@ -18,6 +18,7 @@ import configparser
 import json
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dlenv.errors import DlenvError, UsageError
@@ -53,8 +54,12 @@ def read_index_config(
     """The user's index configuration. `upstreams`: name -> URL prefix of the named indexes;
     `root`: where the system-wide pip configuration is read (`/`, or a test's tree)."""
     uv = find_uv(runner)
-    configured = _uv_default(runner, uv, builtin=False)
-    builtin = _uv_default(runner, uv, builtin=True)
+    # Both asks at once: each is a uv process that first looks for an interpreter (tens of ms,
+    # more with shims on PATH), and `up` on a built image waits for them (bench/RESULTS.md).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        asked = pool.submit(_uv_default, runner, uv, builtin=False)
+        builtin = _uv_default(runner, uv, builtin=True)
+        configured = asked.result()
     if configured != builtin:
         origin = next((v for v in UV_INDEX_VARIABLES if environ.get(v)), "uv.toml")
         default = configured
