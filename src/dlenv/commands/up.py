@@ -49,7 +49,8 @@ def up_command(
         spec, options, key_flags=authorized_keys or [], cwd=ctx.cwd, home=ctx.home
     )
     confirm_trust(decisions, source, yes=yes)
-    access = bring_up(open_project(options, ctx, loaded), authorized_keys or [], timeout=timeout)
+    project = open_project(options, ctx, loaded, will_run=True)
+    access = bring_up(project, authorized_keys or [], timeout=timeout)
     if as_json:
         print_json(access.as_json())
     else:

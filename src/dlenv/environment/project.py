@@ -143,13 +143,20 @@ class Project:
 
 
 def open_project(
-    options: EnvOptions, ctx: AppContext, loaded: tuple[Spec, str] | None = None
+    options: EnvOptions,
+    ctx: AppContext,
+    loaded: tuple[Spec, str] | None = None,
+    *,
+    will_run: bool = False,
 ) -> Project:
-    """`loaded`: the effective spec and its source, when the caller has read them already."""
+    """`loaded`: the effective spec and its source, when the caller has read them already;
+    `will_run`: the caller starts a container, so the engine's facts are read meanwhile."""
     spec, source = loaded or load_effective_spec(options, ctx)
     # The engine first: with none installed, that is the first thing to fix, and resolving
     # (nvidia-smi, uv) would only delay the message.
     engine, choice = open_engine(options.engine, spec.engine, ctx.runner)
+    if will_run:
+        engine.start_reading_host()  # `podman info` runs while the spec is resolved
     resolved = resolve_here(spec, ctx)
     ca_bundle = _check_ca_bundle(options.ca_bundle, ctx.cwd)
     lock = lock_for_build(lock_path(source, ctx.cwd), resolved)
