@@ -91,7 +91,11 @@ def main() -> None:
         *[f"| {n} | {v:.3f} |" for n, v in split.items()],
         "",
     ]
-    (HERE / "RESULTS-doctor.md").write_text("\n".join(lines))
+    target = HERE / "RESULTS-doctor.md"
+    # The hand-written analysis below the generated tables survives a re-run.
+    kept = target.read_text().split("## Analysis", 1) if target.exists() else []
+    tail = "\n## Analysis" + kept[1] if len(kept) == 2 else ""
+    target.write_text("\n".join(lines) + tail)
     print("\n".join(lines))
 
 
