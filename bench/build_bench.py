@@ -56,13 +56,13 @@ TIMEZONES = ("Etc/UTC", "Europe/Berlin")
 APT_PACKAGES = "bash ca-certificates openssh-server procps python3 python3-venv tmux tzdata"
 UV_VERSION = "0.13.9"
 PORTS = (2461, 8461)
-TARGETS = {  # the issue's targets (dlenv / baseline ratios, and seconds for `up`)
-    "cold build": 1.0,
-    "rebuild after adding a package": 0.2,
+TARGETS = {  # the issues' targets (dlenv / baseline ratios; issue 15 for the first two)
+    "cold build": 0.9,
+    "rebuild after adding a package": 0.1,
     "rebuild after a time-zone change": 0.1,
     "image size": 1.0,
 }
-UP_TARGET_S = 3.0
+UP_TARGET_S = 2.0  # issue 15: median seconds until SSH and Jupyter answer
 
 BASELINE_CONTAINERFILE = """\
 FROM {base}
@@ -193,9 +193,15 @@ def settle() -> None:
 class Measurements:
     values: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
+    loads: list[str] = field(default_factory=list)
+
     def add(self, side: str, metric: str, value: float) -> None:
         self.values.setdefault((side, metric), []).append(value)
         print(f"  {side:8} {metric:34} {value:10.1f}", flush=True)
+
+    def note_load(self, label: str) -> None:
+        """The 1-minute load average: other jobs on a shared machine skew the times."""
+        self.loads.append(f"{label} {os.getloadavg()[0]:.1f}")
 
     def median(self, side: str, metric: str) -> float:
         return statistics.median(self.values[(side, metric)])
@@ -309,13 +315,15 @@ def report(m: Measurements, runs: int, started: datetime.datetime, elapsed: floa
     up = m.values[("dlenv", "up until SSH and Jupyter answer")]
     lines.append(
         f"| `dlenv up` until SSH and Jupyter answer | - | {_cell(up, ' s')} | - | "
-        f"< {UP_TARGET_S} s | {'yes' if statistics.median(up) < UP_TARGET_S else 'NO'} |"
+        f"<= {UP_TARGET_S} s | {'yes' if statistics.median(up) <= UP_TARGET_S else 'NO'} |"
     )
     lock = m.values[("dlenv", "lock (not in the build times)")]
     lines += [
         "",
         f"`dlenv lock` (first lock, warm host uv cache): {_cell(lock, ' s')}. The rebuild after",
         "adding a package includes a second `dlenv lock`.",
+        "",
+        "Load average (1 min) before each side's cold build: " + ", ".join(m.loads) + ".",
         "",
     ]
     return "\n".join(lines)
@@ -353,6 +361,7 @@ def main() -> int:
             # Alternate which side goes first, so drifting network speed favours neither.
             for name, body in runners if run % 2 else reversed(runners):
                 box = Sandbox.make(parent, f"{name}-{run}", base_tar)
+                m.note_load(f"{name} {run}:")
                 try:
                     body(box)
                 finally:

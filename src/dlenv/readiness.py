@@ -6,7 +6,8 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dlenv.console import err
@@ -57,6 +58,24 @@ def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> in
         return None
 
 
+# Polling: the first probes follow each other closely (a service that is already up, as after a
+# `restart`, is seen within tens of milliseconds), then the interval grows to a ceiling, so a slow
+# start costs a few probes a second. Measured in bench/RESULTS.md (`dlenv up` timeline).
+FIRST_INTERVAL = 0.05
+MAX_INTERVAL = 0.25
+BACKOFF = 1.5
+# How often to ask the engine whether the container still runs: each ask is an engine process.
+RUNNING_CHECK_INTERVAL = 1.0
+
+
+def poll_intervals() -> Iterator[float]:
+    """FIRST_INTERVAL, growing by BACKOFF, then MAX_INTERVAL for ever."""
+    interval = FIRST_INTERVAL
+    while True:
+        yield interval
+        interval = min(interval * BACKOFF, MAX_INTERVAL)
+
+
 def wait_until_ready(
     endpoints: Endpoints,
     *,
@@ -64,23 +83,35 @@ def wait_until_ready(
     timeout: float = 120.0,
     on_progress: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Block until both services answer. Raises TimeoutError or RuntimeError (container exited)."""
+    """Block until both services answer. Raises TimeoutError or RuntimeError (container exited).
+
+    SSH and Jupyter are probed at the same time (and the engine asked, when due, alongside
+    them), so one slow answer does not delay noticing the other.
+    """
     deadline = time.monotonic() + timeout
     ssh_ok = jupyter_ok = False
-    last_check = 0.0
-    while time.monotonic() < deadline:
-        ssh_ok = ssh_ok or ssh_answers(endpoints.host, endpoints.ssh_port)
-        jupyter_ok = jupyter_ok or (jupyter_status(endpoints.jupyter_base, endpoints.token) == 200)
-        if ssh_ok and jupyter_ok:
-            return
-        on_progress(
-            f"waiting for {'Jupyter' if ssh_ok else 'SSH' if jupyter_ok else 'SSH and Jupyter'}"
-        )
-        if time.monotonic() - last_check > 1.0:
-            last_check = time.monotonic()
-            if not still_running():
+    next_check = time.monotonic() + RUNNING_CHECK_INTERVAL
+    intervals = poll_intervals()
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="dlenv-ready") as pool:
+        while time.monotonic() < deadline:
+            ssh = None if ssh_ok else pool.submit(ssh_answers, endpoints.host, endpoints.ssh_port)
+            jupyter = None if jupyter_ok else pool.submit(
+                jupyter_status, endpoints.jupyter_base, endpoints.token
+            )
+            running = None
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + RUNNING_CHECK_INTERVAL
+                running = pool.submit(still_running)
+            ssh_ok = ssh_ok or (ssh is not None and ssh.result())
+            jupyter_ok = jupyter_ok or (jupyter is not None and jupyter.result() == 200)
+            if ssh_ok and jupyter_ok:
+                return
+            if running is not None and not running.result():
                 raise RuntimeError("the container stopped while starting")
-        time.sleep(0.2)
+            on_progress(
+                f"waiting for {'Jupyter' if ssh_ok else 'SSH' if jupyter_ok else 'SSH and Jupyter'}"
+            )
+            time.sleep(min(next(intervals), max(0.0, deadline - time.monotonic())))
     missing = [n for n, ok in (("SSH", ssh_ok), ("Jupyter", jupyter_ok)) if not ok]
     raise TimeoutError(f"{' and '.join(missing)} did not answer within {timeout:.0f} s")
 

@@ -182,6 +182,36 @@ def test_push_then_pull_back_by_digest(project: Cli, built: str, registry: str) 
     podman(project, "rmi", "--force", pinned, check=False)
 
 
+def test_adding_a_package_relocks_only_the_changed_layer_and_rebuilds_it(
+    project: Cli, built: str
+) -> None:
+    """Issue 15: the re-lock resolves only the layers from the first changed one (real uv
+    against the index), keeps the unchanged layer's pins and hashes, and asks no container
+    for python3 again; the build reuses the unchanged layer and installs the new pins."""
+    spec, lock = project.cwd / "dlenv.toml", project.cwd / "dlenv.lock"
+    original_spec, original_lock = spec.read_text(), lock.read_text()
+    before = tomllib.loads(original_lock)
+    image = ""
+    try:
+        spec.write_text(spec_text(["rich", "idna"]))
+        relocked = project("lock")
+        assert "asking" not in relocked.stderr  # python3's version came from the previous lock
+        after = tomllib.loads(lock.read_text())
+        layers = {layer["name"]: layer for layer in after["layers"]}
+        assert layers["core"] == before["layers"][0]  # same pins, same hashes
+        assert "idna" in {p["name"] for p in layers["extra"]["packages"]}
+        project("lock", "--check")
+        done = project("build", "--ca-bundle", CA_BUNDLE)
+        image = done.stdout.strip().splitlines()[-1]
+        frozen = in_image(project, image, "uv pip freeze --python /opt/venv/bin/python")
+        assert "idna==" + locked_pins(project)["idna"] in frozen.split()
+    finally:
+        spec.write_text(original_spec)
+        lock.write_text(original_lock)
+        if image:
+            podman(project, "rmi", "--force", image, check=False)
+
+
 def test_unknown_platform_is_bad_input(project: Cli, built: str) -> None:
     done = project("build", "--platform", "linux/amd64,linux/riscv64", check=False)
     assert done.returncode == 2

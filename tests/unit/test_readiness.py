@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import http.server
+import itertools
+import socket
+import socketserver
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from dlenv.readiness import jupyter_status
+import dlenv.readiness as readiness
+from dlenv.readiness import Endpoints, jupyter_status, poll_intervals, wait_until_ready
 
 TOKEN = "s3cret-token-for-the-probe"
 
@@ -69,3 +73,58 @@ def test_the_token_never_reaches_a_proxy_from_the_environment(
 
 def test_without_a_token_jupyter_answers_403(jupyter: tuple[int, list[str]]) -> None:
     assert jupyter_status(f"http://127.0.0.1:{jupyter[0]}", None) == 403
+
+
+class _Banner(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+
+
+@pytest.fixture
+def sshd() -> Iterator[int]:
+    """Something that greets like sshd: the probe reads only the banner."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Banner)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_poll_intervals_start_short_and_grow_to_a_ceiling() -> None:
+    first = list(itertools.islice(poll_intervals(), 8))
+    assert first[0] == readiness.FIRST_INTERVAL
+    assert first == sorted(first)
+    assert first[-1] == readiness.MAX_INTERVAL
+    assert first[1] == pytest.approx(readiness.FIRST_INTERVAL * readiness.BACKOFF)
+
+
+def test_ready_when_both_answer(sshd: int, jupyter: tuple[int, list[str]]) -> None:
+    endpoints = Endpoints("127.0.0.1", sshd, jupyter[0], TOKEN)
+    wait_until_ready(endpoints, still_running=lambda: True, timeout=10)
+    assert len(jupyter[1]) == 1  # one probe found it ready: nothing probed it again
+
+
+def test_a_stopped_container_ends_the_wait(
+    sshd: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readiness, "RUNNING_CHECK_INTERVAL", 0.0)
+    endpoints = Endpoints("127.0.0.1", sshd, _closed_port(), TOKEN)
+    with pytest.raises(RuntimeError, match="stopped while starting"):
+        wait_until_ready(endpoints, still_running=lambda: False, timeout=10)
+
+
+def test_the_timeout_names_what_did_not_answer(sshd: int) -> None:
+    endpoints = Endpoints("127.0.0.1", sshd, _closed_port(), TOKEN)
+    progress: list[str] = []
+    with pytest.raises(TimeoutError, match=r"^Jupyter did not answer"):
+        wait_until_ready(
+            endpoints, still_running=lambda: True, timeout=0.5, on_progress=progress.append
+        )
+    assert progress and set(progress) == {"waiting for Jupyter"}

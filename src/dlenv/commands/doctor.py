@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -48,25 +49,38 @@ def doctor_command(
     connection.
     """
     # Imported here (noqa PLC0415): other commands start without paying for probes and rules.
-    from dlenv.host.doctor import diagnose  # noqa: PLC0415
-    from dlenv.host.findings import exit_code  # noqa: PLC0415
     from dlenv.host.probe import collect  # noqa: PLC0415
-    from dlenv.host.report import render, to_json  # noqa: PLC0415
-    from dlenv.host.snapshot import write_bundle  # noqa: PLC0415
-    from dlenv.knowledge import load_knowledge  # noqa: PLC0415
-    from dlenv.spec import load_spec  # noqa: PLC0415
 
     ctx = app_context_of(click_context)
-    loaded, source = load_spec(spec, search_dir=ctx.cwd)
-    box = None if replay else (host or loaded.host)
     if replay and host:
         raise UsageError("--from and --host exclude each other", hint="Pass one of them.")
     with tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as scratch:
-        reader = _reader(replay, Path(scratch), ctx, box)
-        inventory = collect(reader)
-        findings = diagnose(inventory, loaded, source, load_knowledge())
+        reader = _reader(replay, Path(scratch), ctx, None if replay else host)
+        # The probes start first: `podman info` alone is most of doctor's time (it asks dpkg
+        # or rpm which package each of its helpers came from), and the imports, the spec and
+        # the knowledge tables load meanwhile instead of before it (bench/RESULTS-doctor.md).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            probing = pool.submit(collect, reader)
+            from dlenv.host.doctor import diagnose  # noqa: PLC0415
+            from dlenv.knowledge import load_knowledge  # noqa: PLC0415
+            from dlenv.spec import load_spec  # noqa: PLC0415
+
+            loaded, source = load_spec(spec, search_dir=ctx.cwd)
+            knowledge = load_knowledge()
+            inventory = probing.result()
+        box = None if replay else (host or loaded.host)
+        if box and not host:
+            # Only the spec named the box (rare): what ran meanwhile probed this machine.
+            reader = _reader(None, Path(scratch), ctx, box)
+            inventory = collect(reader)
+        findings = diagnose(inventory, loaded, source, knowledge)
         if collect_to is not None:
+            from dlenv.host.snapshot import write_bundle  # noqa: PLC0415
+
             write_bundle(reader.snapshot, collect_to)
+    from dlenv.host.findings import exit_code  # noqa: PLC0415
+    from dlenv.host.report import render, to_json  # noqa: PLC0415
+
     where = f"bundle {replay}" if replay else f"the box {box}" if box else "this host"
     if as_json:
         print_json(to_json(findings, where))

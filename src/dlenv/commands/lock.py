@@ -17,7 +17,7 @@ from dlenv.environment.resolution import load_effective_spec, resolve_here
 from dlenv.errors import DlenvError, EngineError, UsageError
 from dlenv.lock import Lock, lock_input, read_lock, stale_reasons, write_lock
 from dlenv.lock.locate import lock_path
-from dlenv.lock.resolver import probe_system_python, resolve_lock
+from dlenv.lock.resolver import known_system_python, probe_system_python, resolve_lock
 
 
 class LockCheckFailed(DlenvError):
@@ -61,18 +61,21 @@ def lock_command(
     runner = ctx.runner
     engine = open_engine(options.engine, effective.engine, runner)[0]
     base = _base_digest(engine, env.base_image, None if upgrade else previous)
-    if env.spec.python.version == "system":
+    kept = None if upgrade else previous
+    if env.spec.python.version != "system":
+        target = env.spec.python.version
+    elif (known := known_system_python(kept, base)) is not None:
+        target = known
+    else:
         info(f'python.version = "system": asking {env.base_image} for its python3 version')
         target = probe_system_python(runner, engine.name, env.base_image)
-    else:
-        target = env.spec.python.version
     info(f"resolving {len(wanted.layers)} layers for Python {target}, linux/amd64 + linux/arm64")
     ca_bundle = (ctx.cwd / options.ca_bundle.expanduser()).resolve() if options.ca_bundle else None
     lock = resolve_lock(
         runner,
         wanted,
         target,
-        previous=None if upgrade else previous,
+        previous=kept,
         ca_bundle=ca_bundle,
         indexes=env.indexes,
         base=base,

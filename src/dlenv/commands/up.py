@@ -46,7 +46,7 @@ def up_command(
         spec, options, key_flags=authorized_keys or [], cwd=ctx.cwd, home=ctx.home
     )
     confirm_trust(decisions, source, yes=yes)
-    project = open_project(options, ctx, loaded)
+    project = open_project(options, ctx, loaded, will_run=True)
     access = bring_up(project, authorized_keys or [], timeout=timeout)
     if autostart:
         info(f"autostart unit: {enable_autostart(project)}")

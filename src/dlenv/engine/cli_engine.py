@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -85,19 +86,32 @@ class CliEngine:
         self._box_reader = box_reader
         self._forward_to_box = forward_to_box
         self._host: EngineHost | None = None
+        self._host_reading: Future[EngineHost] | None = None
 
     def host(self) -> EngineHost:
         """The engine's facts that decide the run flags (rootless, GPU runtime, CDI), read once."""
         if self._host is None:
-            json_format = "{{json .}}" if self.name == "docker" else "json"
-            result = self._run("info", "--format", json_format, check=False)
-            specs = (
-                cdi_specs(self._box_reader)
-                if self._box_reader is not None
-                else read_cdi_specs(self._cdi_root)
-            )
-            self._host = engine_host(self.name, result.stdout, specs)
+            reading, self._host_reading = self._host_reading, None
+            self._host = reading.result() if reading is not None else self._read_host()
         return self._host
+
+    def start_reading_host(self) -> None:
+        """Start `host()`'s read in the background, for a caller that will need it after other
+        work: `podman info` takes 0.3-0.5 s (it asks the package manager about its helpers)."""
+        if self._host is None and self._host_reading is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlenv-engine-info")
+            self._host_reading = pool.submit(self._read_host)
+            pool.shutdown(wait=False)  # the thread ends with the read; host() collects it
+
+    def _read_host(self) -> EngineHost:
+        json_format = "{{json .}}" if self.name == "docker" else "json"
+        result = self._run("info", "--format", json_format, check=False)
+        specs = (
+            cdi_specs(self._box_reader)
+            if self._box_reader is not None
+            else read_cdi_specs(self._cdi_root)
+        )
+        return engine_host(self.name, result.stdout, specs)
 
     @property
     def name(self) -> str:

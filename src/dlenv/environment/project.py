@@ -278,9 +278,14 @@ class Project:
 
 
 def open_project(
-    options: EnvOptions, ctx: AppContext, loaded: tuple[Spec, str] | None = None
+    options: EnvOptions,
+    ctx: AppContext,
+    loaded: tuple[Spec, str] | None = None,
+    *,
+    will_run: bool = False,
 ) -> Project:
-    """`loaded`: the effective spec and its source, when the caller has read them already."""
+    """`loaded`: the effective spec and its source, when the caller has read them already;
+    `will_run`: the caller starts a container, so the engine's facts are read meanwhile."""
     spec, source = loaded or load_effective_spec(options, ctx)
     # The engine first: with none installed, that is the first thing to fix, and resolving
     # (nvidia-smi, uv) would only delay the message.
@@ -288,6 +293,8 @@ def open_project(
     engine, choice = open_engine(
         options.engine, spec.engine, ctx.runner, box.link() if box else None
     )
+    if will_run:
+        engine.start_reading_host()  # `podman info` runs while the spec is resolved
     # The GPUs and driver are the box's; the package indexes are this machine's configuration.
     resolved = resolve_here(spec, ctx, host_runner=box.runner if box else None)
     ca_bundle = _check_ca_bundle(options.ca_bundle, ctx.cwd)

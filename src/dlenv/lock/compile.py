@@ -17,7 +17,7 @@ from pathlib import PurePath
 from packaging.utils import canonicalize_name
 
 from dlenv.errors import DlenvError
-from dlenv.lock.model import LockedLayer, LockedPackage, LockInput
+from dlenv.lock.model import Lock, LockedLayer, LockedPackage, LockInput
 from dlenv.resolve.indexes import IndexConfig
 
 
@@ -28,13 +28,17 @@ def compile_argv(
     given: LockInput,
     python_target: str,
     indexes: IndexConfig | None = None,
+    constraints: str | None = None,
 ) -> tuple[str, ...]:
     """`uv pip compile` for one universal resolve (all platforms, so linux/amd64 and arm64).
 
     The lock records the indexes by their upstream URLs; `indexes` says where this host reads
-    them (the user's default index and mirrors), as the build will.
+    them (the user's default index and mirrors), as the build will. `constraints`: a file of
+    pins the resolve must keep (an incremental re-lock's unchanged layers).
     """
     argv = [uv, "pip", "compile", *inputs, "--output-file", output]
+    if constraints is not None:
+        argv += ["--constraints", constraints]
     argv += ["--universal", "--python-version", python_target]
     argv += ["--generate-hashes", "--annotation-style", "split", "--no-header", "--quiet"]
     if indexes is not None:
@@ -154,6 +158,74 @@ def group_into_layers(
         )
         for i, layer in enumerate(given.layers)
     )
+
+
+def kept_layer_count(previous: Lock, given: LockInput, python_target: str) -> int:
+    """How many leading layers a re-lock can take over from `previous` without resolving them.
+
+    Those are the layers before the first one whose requirements changed, when everything the
+    whole resolve depends on besides the layers (interpreter, platforms, indexes) is the same.
+    Only a prefix: a package sits in the earliest layer that needs it, so a changed layer can
+    take packages away from the layers after it, never from those before it.
+    """
+    if (
+        previous.python_target != python_target
+        or previous.platforms != given.platforms
+        or previous.extra_index_urls != given.extra_index_urls
+    ):
+        return 0
+    kept = 0
+    for old, new in zip(previous.layers, given.layers, strict=False):
+        if (old.name, old.requirements) != (new.name, new.requirements):
+            break
+        kept += 1
+    return kept
+
+
+def group_after_kept(
+    entries: Sequence[CompiledEntry], given: LockInput, kept: Sequence[LockedLayer]
+) -> tuple[LockedLayer, ...] | None:
+    """The layers of an incremental re-lock: `kept` as they are, then the layers after them
+    from `entries` (uv's resolve of those layers, constrained to the kept layers' pins).
+
+    uv's output repeats every kept package the new layers depend on; those stay where they are.
+    None when the result would change a kept layer (a kept package at another version or marker,
+    or a new package that belongs in a kept layer): then only a full resolve is right.
+    """
+    order = [layer.name for layer in given.layers]
+    kept_pins = {
+        (canonicalize_name(p.name), p.version, p.marker)
+        for layer in kept
+        for p in layer.packages
+    }
+    kept_rank = {
+        canonicalize_name(p.name): i for i, layer in enumerate(kept) for p in layer.packages
+    }
+    # A kept package counts as asked for by its kept layer, so what it pulls in is placed there.
+    seeded = [
+        CompiledEntry(e.package, (order[kept_rank[name]],), e.via_packages)
+        if (name := canonicalize_name(e.package.name)) in kept_rank
+        else e
+        for e in entries
+    ]
+    placed = assign_layers(seeded, order)
+    later: Mapping[int, list[LockedPackage]] = {i: [] for i in range(len(kept), len(order))}
+    for entry in entries:
+        name = canonicalize_name(entry.package.name)
+        if placed[name] < len(kept):
+            if (name, entry.package.version, entry.package.marker) not in kept_pins:
+                return None
+            continue
+        later[placed[name]].append(entry.package)
+    return (*kept, *(
+        LockedLayer(
+            name=layer.name,
+            requirements=layer.requirements,
+            packages=tuple(sorted(later[i], key=lambda p: (p.name, p.marker))),
+        )
+        for i, layer in enumerate(given.layers)
+        if i >= len(kept)
+    ))
 
 
 def preferences_text(packages: Sequence[LockedPackage]) -> str:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from dlenv.engine.base import BaseDigest
 from dlenv.errors import DlenvError
 from dlenv.lock.compile import (
+    CompiledEntry,
     compile_argv,
+    group_after_kept,
     group_into_layers,
+    kept_layer_count,
     layer_input_text,
     parse_compiled,
     preferences_text,
 )
-from dlenv.lock.model import Lock, LockInput
+from dlenv.lock.model import LayerInput, Lock, LockedLayer, LockedPackage, LockInput
 from dlenv.process import Command, Runner
 from dlenv.resolve.indexes import IndexConfig
 from dlenv.uv_binary import find_uv
@@ -64,6 +68,14 @@ def probe_system_python(runner: Runner, engine: str, base_image: str) -> str:
     return version
 
 
+def known_system_python(previous: Lock | None, base: BaseDigest) -> str | None:
+    """The python3 version a previous lock found in this very base image (same digest), so a
+    re-lock need not start a container to ask again (about 1 s); None when it must ask."""
+    if previous is not None and previous.python == "system" and previous.base == base:
+        return previous.python_target
+    return None
+
+
 def resolve_lock(
     runner: Runner,
     given: LockInput,
@@ -74,23 +86,90 @@ def resolve_lock(
     indexes: IndexConfig | None = None,
     base: BaseDigest | None = None,
 ) -> Lock:
-    """One universal resolve of every layer; keeps `previous`'s versions where still valid."""
+    """One universal resolve of every layer; keeps `previous`'s versions where still valid.
+
+    With a previous lock whose first layers are unchanged, only the layers from the first
+    changed one on are resolved, constrained to the unchanged layers' pins: uv then asks the
+    index about the new layers' packages and their dependencies, not about all of them (adding
+    `rich` to the benchmark's `extra`: 4 packages looked up instead of 118; bench/RESULTS.md).
+    Should that resolve fail, or need a kept layer changed, the whole lock is resolved again.
+    """
     uv = find_uv(runner)
+    env = {"SSL_CERT_FILE": str(ca_bundle)} if ca_bundle else {}
+    kept = kept_layer_count(previous, given, python_target) if previous is not None else 0
+    layers = None
+    if previous is not None and 0 < kept < len(given.layers):
+        layers = _resolve_after(runner, uv, env, given, python_target, previous, kept, indexes)
+    if layers is None:
+        pinned = [p for layer in previous.layers for p in layer.packages] if previous else None
+        entries = _compile(runner, uv, env, given, given.layers, python_target, indexes, pinned)
+        layers = group_into_layers(entries, given)
+    return Lock.of(given, python_target, uv_version(runner, uv), layers, base)
+
+
+def _resolve_after(
+    runner: Runner,
+    uv: str,
+    env: dict[str, str],
+    given: LockInput,
+    python_target: str,
+    previous: Lock,
+    kept: int,
+    indexes: IndexConfig | None,
+) -> tuple[LockedLayer, ...] | None:
+    """The incremental resolve of the layers after the first `kept`; None to resolve it all."""
+    changed = given.layers[kept:]
+    names = {layer.name for layer in changed}
+    constraints = [p for layer in previous.layers[:kept] for p in layer.packages]
+    pinned = [p for layer in previous.layers if layer.name in names for p in layer.packages]
+    try:
+        entries = _compile(
+            runner, uv, env, given, changed, python_target, indexes, pinned, constraints
+        )
+    except DlenvError:
+        return None  # the new layers need a kept pin moved: the full resolve may move it
+    return group_after_kept(entries, given, previous.layers[:kept])
+
+
+def _compile(
+    runner: Runner,
+    uv: str,
+    env: dict[str, str],
+    given: LockInput,
+    layers: Sequence[LayerInput],
+    python_target: str,
+    indexes: IndexConfig | None,
+    preferences: Sequence[LockedPackage] | None,
+    constraints: Sequence[LockedPackage] | None = None,
+) -> list[CompiledEntry]:
+    """Run `uv pip compile` over `layers` (one `<layer>.in` each) and parse what it wrote."""
     work = Path(tempfile.mkdtemp(prefix="dlenv-lock-"))
     try:
         inputs = []
-        for layer in given.layers:
+        for layer in layers:
             if layer.requirements:
                 path = work / f"{layer.name}.in"
                 path.write_text(layer_input_text(layer.requirements), encoding="utf-8")
                 inputs.append(str(path))
         output = work / "resolved.txt"
-        if previous is not None:
-            # uv prefers the versions already in the output file (unless told to upgrade).
-            pinned = [p for layer in previous.layers for p in layer.packages]
-            output.write_text(preferences_text(pinned), encoding="utf-8")
-        env = {"SSL_CERT_FILE": str(ca_bundle)} if ca_bundle else {}
-        argv = compile_argv(uv, inputs, str(output), given, python_target, indexes)
+        if preferences is not None:
+            # uv prefers the versions already in the output file (unless told to upgrade):
+            # "If the file exists, its pinned versions are used as preferences during
+            # resolution" (uv pip compile --output-file, https://docs.astral.sh/uv/reference/cli/).
+            output.write_text(preferences_text(preferences), encoding="utf-8")
+        constraints_file = None
+        if constraints is not None:
+            constraints_file = work / "kept-layers.txt"
+            constraints_file.write_text(preferences_text(constraints), encoding="utf-8")
+        argv = compile_argv(
+            uv,
+            inputs,
+            str(output),
+            given,
+            python_target,
+            indexes,
+            str(constraints_file) if constraints_file else None,
+        )
         result = runner.run(Command(argv, env))
         if not result.ok:
             raise DlenvError(
@@ -99,9 +178,6 @@ def resolve_lock(
                 hint="uv's message names the conflicting requirements; change them in the spec "
                 "(python.packages, python.extra, torch.packages) and run `dlenv lock` again.",
             )
-        entries = parse_compiled(output.read_text(encoding="utf-8"))
+        return parse_compiled(output.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Lock.of(
-        given, python_target, uv_version(runner, uv), group_into_layers(entries, given), base
-    )

@@ -92,6 +92,18 @@ class _ConfigFile:
     mode: str
 
 
+@dataclass(frozen=True)
+class _ConfigFileView:
+    """A configuration file as the Containerfile installs it: with its content's sha256, which
+    a bind-mounting RUN line carries so that a changed file rebuilds the step (buildah leaves
+    bind-mounted content out of its cache key; see the locked layers in Containerfile.j2)."""
+
+    name: str
+    target: str
+    mode: str
+    sha256: str
+
+
 _CONFIG_FILES = (
     _ConfigFile("sshd_config", "/etc/ssh/sshd_config", "0644"),
     _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py", "0644"),
@@ -111,6 +123,8 @@ _CONFIG_FILES = (
     _ConfigFile("idle_watch.py", "/usr/local/bin/dlenv-idle-watch", "0755"),
     _ConfigFile("dotfiles.sh", "/usr/local/bin/dlenv-dotfiles", "0755"),
 )
+# The files the image's configuration step installs, in order (tests count its steps by them).
+CONFIG_FILE_NAMES = tuple(file.name for file in _CONFIG_FILES)
 # Packages some settings need: dotfiles are cloned with git (Debian's and Ubuntu's "git").
 DOTFILES_APT_PACKAGES = ("git",)
 
@@ -189,14 +203,11 @@ def render_context(given: RenderInput) -> BuildContext:
         "layer_names": ", ".join(layer.name for layer in env.layers) or "none",
         "locked_layers": locked_views,
         "timezone": spec.image.timezone,
-        "config_files": _CONFIG_FILES,
         "labels": " \\\n      ".join(
             f'{key}="{_label_value(value)}"' for key, value in sorted(labels.items())
         ),
     }
-    files = {
-        **lock_files,
-        "Containerfile": _templates.get_template("Containerfile.j2").render(values),
+    config = {
         "sshd_config": _templates.get_template("sshd_config.j2").render(user=user),
         "jupyter_server_config.py": _templates.get_template("jupyter_server_config.py.j2").render(
             user=user
@@ -208,6 +219,17 @@ def render_context(given: RenderInput) -> BuildContext:
         ).render(),
         "idle_watch.py": _templates.get_template("idle_watch.py.j2").render(user=user),
         "dotfiles.sh": _templates.get_template("dotfiles.sh.j2").render(user=user),
+    }
+    values["config_files"] = [
+        _ConfigFileView(
+            f.name, f.target, f.mode, hashlib.sha256(config[f.name].encode()).hexdigest()
+        )
+        for f in _CONFIG_FILES
+    ]
+    files = {
+        **lock_files,
+        "Containerfile": _templates.get_template("Containerfile.j2").render(values),
+        **config,
     }
     return BuildContext(files)
 

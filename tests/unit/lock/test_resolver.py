@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from dlenv.errors import DlenvError
-from dlenv.lock.resolver import probe_system_python, resolve_lock
+from dlenv.lock.model import LayerInput
+from dlenv.lock.resolver import known_system_python, probe_system_python, resolve_lock
 from dlenv.process import Command, Result
 from tests.support.fakes import FakeRunner
-from tests.support.locks import BASE, COMPILED, FIXTURE_INPUT, fixture_lock
+from tests.support.locks import BASE, COMPILED, FIXTURE_INPUT, FIXTURES, fixture_lock
 
 UV = "/opt/uv"
 
@@ -25,7 +27,11 @@ class FakeUv:
     returncode: int = 0
     seen_inputs: dict[str, str] = field(default_factory=dict)
     seen_preferences: str | None = None
+    seen_constraints: str | None = None
     commands: list[Command] = field(default_factory=list)
+    # Answers for an incremental resolve (one with --constraints), when it differs.
+    constrained_output: str | None = None
+    constrained_returncode: int = 0
 
     def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
         self.commands.append(command)
@@ -35,9 +41,14 @@ class FakeUv:
         out = Path(argv[argv.index("--output-file") + 1])
         self.seen_inputs = {Path(a).name: Path(a).read_text() for a in argv if a.endswith(".in")}
         self.seen_preferences = out.read_text() if out.exists() else None
-        if self.returncode:
-            return Result(command, self.returncode, "", "  x No solution found when resolving\n")
-        out.write_text(self.output)
+        constrained = "--constraints" in argv
+        if constrained:
+            self.seen_constraints = Path(argv[argv.index("--constraints") + 1]).read_text()
+        returncode = self.constrained_returncode if constrained else self.returncode
+        if returncode:
+            return Result(command, returncode, "", "  x No solution found when resolving\n")
+        out.write_text(self.constrained_output if constrained and self.constrained_output
+                       else self.output)
         return Result(command, 0, "", "")
 
     def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
@@ -78,6 +89,70 @@ def test_previous_versions_are_offered_as_preferences_and_ca_passed() -> None:
     assert uv.seen_preferences is not None
     assert "numpy==2.4.6 ; python_full_version < '3.12'\n" in uv.seen_preferences
     assert uv.commands[0].env == {"SSL_CERT_FILE": "/ca.pem"}
+
+
+# The fixture's spec with tqdm added to its last layer, and uv's real answer to the incremental
+# resolve of that layer (tests/fixtures/uv-compile/README.md).
+WITH_TQDM = dataclasses.replace(
+    FIXTURE_INPUT,
+    layers=(*FIXTURE_INPUT.layers[:2], LayerInput("extra", ("rich", "seaborn", "tqdm"))),
+)
+INCREMENTAL = (FIXTURES / "uv-compile" / "extra-tqdm-kept-core-polars.py311.txt").read_text()
+
+
+def test_a_relock_after_adding_to_the_last_layer_resolves_only_that_layer() -> None:
+    previous = fixture_lock()
+    uv = FakeUv(constrained_output=INCREMENTAL)
+    lock = resolve_lock(uv, WITH_TQDM, "3.11", previous=previous, base=BASE)
+    compiles = [c for c in uv.commands if c.argv[1:3] == ("pip", "compile")]
+    assert len(compiles) == 1
+    assert uv.seen_inputs == {"extra.in": "rich\nseaborn\ntqdm\n"}
+    # The unchanged layers' pins bind the resolve; the changed layer's old pins are preferred.
+    assert uv.seen_constraints is not None
+    assert "polars==2.1.0\n" in uv.seen_constraints
+    assert "numpy==2.4.6 ; python_full_version < '3.12'\n" in uv.seen_constraints
+    assert "rich" not in uv.seen_constraints
+    assert uv.seen_preferences == "".join(
+        f"{p.name}=={p.version}\n" for p in previous.layers[2].packages
+    )
+    assert lock.layers[:2] == previous.layers[:2]
+    extra = lock.layers[2]
+    assert extra.requirements == ("rich", "seaborn", "tqdm")
+    assert [p.name for p in extra.packages] == [
+        "colorama", "markdown-it-py", "mdurl", "pygments", "rich", "seaborn", "tqdm",
+    ]
+    assert lock.input_digest == WITH_TQDM.digest
+
+
+def test_an_incremental_resolve_that_fails_falls_back_to_the_whole_lock() -> None:
+    uv = FakeUv(constrained_returncode=1)
+    lock = resolve_lock(uv, WITH_TQDM, "3.11", previous=fixture_lock(), base=BASE)
+    compiles = [c.argv for c in uv.commands if c.argv[1:3] == ("pip", "compile")]
+    assert len(compiles) == 2
+    assert "--constraints" in compiles[0]
+    assert "--constraints" not in compiles[1]
+    assert set(uv.seen_inputs) == {"core.in", "polars.in", "extra.in"}
+    assert [layer.name for layer in lock.layers] == ["core", "polars", "extra"]
+
+
+def test_a_changed_first_layer_resolves_everything() -> None:
+    changed = dataclasses.replace(
+        FIXTURE_INPUT,
+        layers=(LayerInput("core", ("matplotlib", "pandas", "scipy")), *FIXTURE_INPUT.layers[1:]),
+    )
+    uv = FakeUv()
+    resolve_lock(uv, changed, "3.11", previous=fixture_lock(), base=BASE)
+    assert uv.seen_constraints is None
+    assert set(uv.seen_inputs) == {"core.in", "polars.in", "extra.in"}
+
+
+def test_system_python_of_the_same_base_digest_is_taken_from_the_previous_lock() -> None:
+    previous = fixture_lock()  # python "system", resolved for 3.11, base pinned to BASE
+    assert known_system_python(previous, BASE) == "3.11"
+    assert known_system_python(None, BASE) is None
+    other = dataclasses.replace(BASE, digest="sha256:" + "1" * 64)
+    assert known_system_python(previous, other) is None
+    assert known_system_python(dataclasses.replace(previous, python="3.12"), BASE) is None
 
 
 def test_a_conflict_is_reported_with_uvs_explanation() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -86,9 +88,13 @@ def test_no_host_keys_or_secrets_in_the_image() -> None:
     assert "rm -f /etc/ssh/ssh_host_*" in containerfile  # package-generated keys are removed
     assert "ARG " not in containerfile.replace("ARG DEBIAN_FRONTEND", "")
     assert "token" not in containerfile.lower()
-    # The CA bundle is only ever a secret mount, never copied or added in.
+    # The CA bundle is only ever a secret mount, never copied, added or bind-mounted in: the
+    # build context holds only rendered files (a bind mount names one by source=).
     copied = [line for line in containerfile.splitlines() if line.startswith(("COPY", "ADD"))]
-    assert copied and not any("ca" in line.split()[-2] for line in copied)
+    assert not any("ca" in line.split()[-2] for line in copied)
+    bound = re.findall(r"--mount=type=bind,source=([^,]+),", containerfile)
+    assert bound and set(bound) <= set(files)
+    assert not any("ca" in name.split(".")[0].split("-") for name in bound)
     assert "--mount=type=secret,id=dlenv-ca" in containerfile
 
 
@@ -255,3 +261,16 @@ def test_rendered_scripts_pass_shellcheck(case: str, tmp_path: Path) -> None:
     scripts = [str(tmp_path / "entrypoint.sh"), str(tmp_path / "profile.sh")]
     done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
+
+
+def test_config_files_are_installed_in_one_step_carrying_their_sha256() -> None:
+    files = render_case("cpu-system-ca").files
+    containerfile = files["Containerfile"]
+    pinned = {
+        name: sha for sha, name in re.findall(r'"([0-9a-f]{64})  ([\w.]+)"', containerfile)
+    }
+    for name in ("sshd_config", "jupyter_server_config.py", "profile.sh", "entrypoint.sh"):
+        # A changed file changes the RUN line, so buildah cannot reuse the old layer.
+        assert pinned[name] == hashlib.sha256(files[name].encode()).hexdigest()
+    assert "install -D -m 0755 entrypoint.sh /usr/local/bin/dlenv-entrypoint" in containerfile
+    assert not any(line.startswith("COPY") for line in containerfile.splitlines())

@@ -23,6 +23,7 @@ from dlenv.cli import run
 from dlenv.engine.caps import BuilderCaps
 from dlenv.errors import DlenvError, SpecError
 from dlenv.render import RenderInput, render_context
+from dlenv.render.context import CONFIG_FILE_NAMES
 from dlenv.resolve import ResolvedEnv, resolve
 from dlenv.spec import Spec, parse_spec
 from dlenv.spec.load import validate_spec
@@ -198,9 +199,13 @@ def instructions(text: str) -> list[tuple[str, list[str]]]:
 def expected_keywords(env: ResolvedEnv, caps: BuilderCaps) -> list[str]:
     """The template's instructions, in order, for this many package layers and these caps."""
     return [
-        "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV", "ENV", "USER", "RUN",
+        "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV", "USER", "RUN",
         *["RUN"] * len(env.layers),
-        "USER", "RUN", "ENV", *["COPY"] * 7, *([] if caps.copy_chmod else ["RUN"]),
+        "USER", "RUN", "ENV",
+        # Without cache mounts (Docker's legacy builder) the configuration files are COPY steps;
+        # with them, one RUN bind-mounts and installs them all.
+        *([] if caps.cache_mounts else ["COPY"] * len(CONFIG_FILE_NAMES)),
+        *([] if caps.cache_mounts or caps.copy_chmod else ["RUN"]),
         *(["LABEL"] if env.labels else []), "EXPOSE", "WORKDIR", "ENTRYPOINT",
     ]  # fmt: skip
 

@@ -7,8 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 # The device kind and the generate command of NVIDIA's "Support for Container Device Interface"
 # (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html).
 CDI_KIND = "nvidia.com/gpu"
@@ -65,6 +63,10 @@ _LIB_VERSION = re.compile(r"/lib(?:cuda|nv[a-z0-9-]*)\.so\.(\d{3}\.\d+(?:\.\d+)?
 
 def parse_cdi_spec(path: str, text: str) -> CdiSpec:
     """A CDI spec (YAML or JSON, https://github.com/cncf-tags/container-device-interface)."""
+    # Imported here (noqa PLC0415): PyYAML compiles its resolver's patterns on import, which
+    # `dlenv doctor` paid on every host, with or without CDI specs to read.
+    import yaml  # noqa: PLC0415
+
     try:
         data = yaml.safe_load(text)
     # A timestamp YAML cannot construct ("2001-02-30") raises ValueError; deep nesting recurses.
