@@ -8,6 +8,7 @@ last test removes the environment, and the fixture removes whatever a failure le
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -106,6 +107,9 @@ def test_ls_lists_the_environment_with_its_engine(env: Env) -> None:
             "image": mine[0]["image"],
             "ssh_port": PORTS[env.engine][0],
             "jupyter_port": PORTS[env.engine][1],
+            "owner": mine[0]["owner"],
+            "owner_uid": os.getuid(),  # the label records who started it
+            "gpus": [],
         }
     ]
     assert env.name in env.cli("ls").stdout
