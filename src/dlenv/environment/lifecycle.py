@@ -208,10 +208,21 @@ def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: flo
     try:
         return _bring_up(project, existing, placement, timeout)
     except BaseException:
-        after = engine.container(names.container)
-        if auto_count(spec.run.gpus) is not None and (after is None or after.state != "running"):
-            release_env(project.ctx, project.name)  # a failed start keeps no GPU
+        if auto_count(spec.run.gpus) is not None:
+            _release_unless_running(project)  # a failed start keeps no GPU
         raise
+
+
+def _release_unless_running(project: Project) -> None:
+    """Give back the GPUs a failed `up` leased, unless its container runs after all. The engine
+    may be what failed (a daemon gone): then the lease goes, and the first error is the one
+    reported, not this question's."""
+    try:
+        after = project.engine.container(project.names.container)
+    except DlenvError:
+        after = None
+    if after is None or after.state != "running":
+        release_env(project.ctx, project.name)
 
 
 def _bring_up(
