@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -13,11 +14,14 @@ from dlenv.commands.options import HostOption, JsonOption, app_context_of
 from dlenv.console import info as note
 from dlenv.console import out, print_json, warn
 from dlenv.engine.base import ContainerInfo
+from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import ENGINES, BoxLink, open_engine
 from dlenv.environment.box import open_box
 from dlenv.errors import DlenvError, UsageError
 from dlenv.labels import EnvLabels, VolumeLabels
 from dlenv.process import Runner
+
+Item = TypeVar("Item")
 
 
 def register(app: typer.Typer) -> None:
@@ -49,23 +53,38 @@ class Listed:
         return owner is None or owner == uid
 
 
-def list_environments(
-    runner: Runner, only: str | None, box: BoxLink | None = None
-) -> tuple[list[Listed], list[str]]:
-    """Every dlenv container per installed engine (the box's, with `box`), and a note per
-    engine that did not answer."""
+def _each_engine(
+    runner: Runner,
+    only: str | None,
+    box: BoxLink | None,
+    read: Callable[[str, CliEngine], list[Item]],
+) -> tuple[list[Item], list[str]]:
+    """`read` of every installed engine (the box's, with `box`), and a note per engine that did
+    not answer."""
     if only is not None and only not in ENGINES:
         raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
-    listed: list[Listed] = []
+    found: list[Item] = []
     problems: list[str] = []
     for program in (only,) if only else ENGINES:
         if runner.which(program) is None or (box and box.runner.which(program) is None):
             continue
         try:
             engine, _ = open_engine(program, "auto", runner, box)
-            listed += [Listed(program, c) for c in engine.environments()]
+            found += read(program, engine)
         except DlenvError as error:
             problems.append(f"{program}: {error.message}")
+    return found, problems
+
+
+def list_environments(
+    runner: Runner, only: str | None, box: BoxLink | None = None
+) -> tuple[list[Listed], list[str]]:
+    """Every dlenv container per installed engine (the box's, with `box`)."""
+    listed, problems = _each_engine(
+        runner, only, box, lambda program, engine: [
+            Listed(program, c) for c in engine.environments()
+        ],
+    )  # fmt: skip
     return sorted(listed, key=lambda e: (e.container.name, e.engine)), problems
 
 
@@ -90,21 +109,12 @@ def list_volumes(
 ) -> tuple[list[ListedVolume], list[str]]:
     """Every dlenv volume per installed engine (the box's, with `box`): workspaces, host keys
     and caches."""
-    if only is not None and only not in ENGINES:
-        raise UsageError(f"unknown engine {only!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
-    listed: list[ListedVolume] = []
-    problems: list[str] = []
-    for program in (only,) if only else ENGINES:
-        if runner.which(program) is None or (box and box.runner.which(program) is None):
-            continue
-        try:
-            engine, _ = open_engine(program, "auto", runner, box)
-            listed += [
-                ListedVolume(program, name, VolumeLabels.decode(labels))
-                for name, labels in engine.managed_volumes().items()
-            ]
-        except DlenvError as error:
-            problems.append(f"{program}: {error.message}")
+    listed, problems = _each_engine(
+        runner, only, box, lambda program, engine: [
+            ListedVolume(program, name, VolumeLabels.decode(labels))
+            for name, labels in engine.managed_volumes().items()
+        ],
+    )  # fmt: skip
     return sorted(listed, key=lambda v: (v.name, v.engine)), problems
 
 
