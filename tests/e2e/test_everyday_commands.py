@@ -130,8 +130,11 @@ def test_no_ca_and_no_relay_address_in_the_image(env: Env) -> None:
     # Docker's legacy builder got the packages through the loopback relay; podman through a
     # build secret. Neither may leave the CA, its host path or the relay's address behind.
     image = env.engine_out("inspect", "--format", "{{.Config.Image}}", env.name).strip()
+    # The image's content: its history and configuration (environment, labels, command). Not
+    # RepoDigests, which name the registries the same image was pushed to (the Kubernetes and
+    # registry-cache tests push it to a loopback registry).
     recorded = env.engine_out("image", "history", "--no-trunc", image) + env.engine_out(
-        "image", "inspect", image
+        "image", "inspect", "--format", "{{json .Config}}", image
     )
     assert "BEGIN CERTIFICATE" not in recorded
     assert CA_BUNDLE not in recorded
