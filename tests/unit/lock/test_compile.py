@@ -17,6 +17,7 @@ from dlenv.lock.compile import (
     preferences_text,
 )
 from dlenv.lock.model import LayerInput, LockedPackage
+from tests.support.index_config import index_url
 from tests.support.locks import COMPILED, FIXTURE_INPUT, FIXTURES, fixture_lock
 
 INCREMENTAL = FIXTURES / "uv-compile" / "extra-tqdm-kept-core-polars.py311.txt"
@@ -100,7 +101,7 @@ def test_kept_layers_are_the_unchanged_prefix_of_the_same_resolve() -> None:
     assert kept_layer_count(previous, FIXTURE_INPUT, "3.11") == 3
     # Another interpreter or another index list changes every pin's validity: nothing is kept.
     assert kept_layer_count(previous, WITH_TQDM, "3.12") == 0
-    other_index = dataclasses.replace(WITH_TQDM, extra_index_urls=("https://index.test/simple",))
+    other_index = dataclasses.replace(WITH_TQDM, extra_index_urls=(index_url("other"),))
     assert kept_layer_count(previous, other_index, "3.11") == 0
     # A changed middle layer keeps only the layers before it.
     middle = dataclasses.replace(
