@@ -6,24 +6,32 @@ real captured output, and the rest of the code stays free of subprocess details.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from dlenv.errors import DlenvError
 
 
 @dataclass(frozen=True)
 class Command:
-    """A program to run: argv, extra environment, and text to feed on stdin."""
+    """A program to run: argv, extra environment, and text to feed on stdin.
+
+    `finish_on_interrupt` marks a host change that must not be cut off half-way (a package
+    manager's transaction): `stream` runs it in its own session, so the terminal's Ctrl-C reaches
+    dlenv only, and an interrupt waits for it to end; a second interrupt stops it.
+    """
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     stdin: str | None = None
+    finish_on_interrupt: bool = False
 
     @classmethod
     def of(cls, *argv: str, env: Mapping[str, str] | None = None) -> Command:
@@ -109,18 +117,29 @@ class SubprocessRunner:
             text=True,
             errors="replace",
             env=_merged_env(command.env),
+            start_new_session=command.finish_on_interrupt,
         ) as proc:
             if command.stdin is not None and proc.stdin is not None:
                 proc.stdin.write(command.stdin)
                 proc.stdin.close()
-            assert proc.stdout is not None
-            try:
-                for line in _lines(proc.stdout):
+            stdout = proc.stdout
+            assert stdout is not None
+
+            def follow() -> int:
+                for line in _lines(stdout):
                     on_line(line)
                     tail.append(line)
                     if len(tail) > 400:
                         del tail[:200]
-                returncode = proc.wait()
+                return proc.wait()
+
+            try:
+                returncode = follow()
+            except KeyboardInterrupt:
+                if not command.finish_on_interrupt:
+                    _stop(proc)
+                    raise
+                _finish_then_interrupt(proc, command, follow)
             except BaseException:
                 # Interrupted (Ctrl-C reaches the child too; SIGTERM reaches only dlenv): stop
                 # the child before unwinding, so a build does not run on unattended.
@@ -151,6 +170,34 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _finish_then_interrupt(
+    proc: subprocess.Popen[str], command: Command, follow: Callable[[], int]
+) -> NoReturn:
+    """The first interrupt lets `command` end, still streaming its output, then unwinds; a
+    second one stops its whole process group (sudo, apt-get, dpkg) and unwinds at once."""
+    # Imported here: the console (Rich) is not needed by commands that are never interrupted.
+    from dlenv.console import warn  # noqa: PLC0415
+
+    program = command.display()
+    warn(
+        f"interrupted: letting `{program}` finish, so that no package database is left "
+        "half-changed; interrupt again to stop it now"
+    )
+    try:
+        follow()
+    except KeyboardInterrupt:
+        warn(f"stopping `{program}` half-way; `dlenv setup` checks every step again next time")
+        _stop_group(proc)
+    raise KeyboardInterrupt
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    # Already gone, or a member runs as root under sudo: sudo relays the signal `_stop` sends.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    _stop(proc)
 
 
 def _lines(stream: Iterator[str]) -> Iterator[str]:

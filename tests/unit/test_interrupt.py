@@ -55,3 +55,53 @@ def test_an_interrupted_stream_stops_its_child(tmp_path: Path) -> None:
     pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone (and reaped), not left running unattended
+
+
+def _child(tmp_path: Path, after_start: str) -> tuple[str, Path]:
+    """A child that records its pid and session, says 'started', then runs `after_start`."""
+    facts = tmp_path / "child.facts"
+    script = (
+        "import os, sys, time\n"
+        f"open({str(facts)!r}, 'w').write(f'{{os.getpid()}} {{os.getsid(0)}}')\n"
+        "print('started', flush=True)\n" + after_start
+    )
+    return script, facts
+
+
+def test_an_interrupted_host_change_finishes_in_its_own_session(tmp_path: Path) -> None:
+    # What `dlenv setup` runs (apt-get, dnf, zypper): cut off half-way, a package manager can
+    # leave its database for the user to repair, so the first interrupt waits for it.
+    done = tmp_path / "done"
+    script, facts = _child(
+        tmp_path, f"time.sleep(0.5)\nopen({str(done)!r}, 'w').write('ok')\nprint('finished')\n"
+    )
+    lines: list[str] = []
+
+    def interrupt_once(line: str) -> None:
+        lines.append(line)
+        if line == "started":
+            raise KeyboardInterrupt
+
+    command = Command((sys.executable, "-c", script), finish_on_interrupt=True)
+    with pytest.raises(KeyboardInterrupt):
+        SubprocessRunner().stream(command, interrupt_once)
+    assert done.read_text() == "ok"
+    assert lines == ["started", "finished"]  # its output still shown while it finished
+    pid, session = (int(n) for n in facts.read_text().split())
+    assert session == pid != os.getsid(0)  # a terminal's Ctrl-C reaches dlenv, not the child
+
+
+def test_a_second_interrupt_stops_the_host_change(tmp_path: Path) -> None:
+    script, facts = _child(tmp_path, "print('working', flush=True)\ntime.sleep(120)\n")
+
+    def interrupt(line: str) -> None:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    command = Command((sys.executable, "-c", script), finish_on_interrupt=True)
+    with pytest.raises(KeyboardInterrupt):
+        SubprocessRunner().stream(command, interrupt)
+    assert time.monotonic() - started < 30
+    pid = int(facts.read_text().split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -149,7 +149,13 @@ def _show_and_apply(plan: Plan, ctx: AppContext, *, yes: bool) -> None:
     if not yes and not typer.confirm(f"Run {len(todo)} step(s) now?", default=False):
         info("nothing changed")
         return
-    _report(apply(plan, runner, privilege, lambda line: err.print(escape(line))))
+    try:
+        outcome = apply(plan, runner, privilege, lambda line: err.print(escape(line)))
+    except KeyboardInterrupt:
+        warn("setup interrupted")
+        info("run `dlenv setup` again: it checks every step and resumes with the first not done")
+        raise
+    _report(outcome)
 
 
 def _report(outcome: Outcome) -> None:

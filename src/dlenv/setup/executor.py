@@ -51,11 +51,13 @@ class Privilege:
 
     is_root: bool
 
-    def wrap(self, step: Step, script: str) -> Command:
+    def wrap(self, step: Step, script: str, *, changes_host: bool = False) -> Command:
+        """`changes_host`: a step's command, not its check; an interrupt lets it finish (a package
+        manager stopped half-way can leave the package database for the user to repair)."""
         argv: tuple[str, ...] = ("bash", "-euo", "pipefail", "-c", script)
         if step.needs_root and not self.is_root:
             argv = ("sudo", *argv)
-        return Command(argv)
+        return Command(argv, finish_on_interrupt=changes_host)
 
 
 def survey(plan: Plan, runner: Runner, privilege: Privilege) -> dict[str, Status]:
@@ -88,7 +90,8 @@ def apply(
         for command in step.commands:
             on_event(f"  $ {command}")
             result = runner.stream(
-                privilege.wrap(step, command), lambda line: on_event(f"    {line}")
+                privilege.wrap(step, command, changes_host=True),
+                lambda line: on_event(f"    {line}"),
             )
             if not result.ok:
                 raise StepFailed(step, command, result.returncode, result.stdout + result.stderr)

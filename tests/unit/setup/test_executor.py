@@ -30,17 +30,21 @@ class FakeHost:
         self.done = set(done or ())
         self.failing = failing
         self.ran: list[tuple[str, ...]] = []
+        self.checked: list[Command] = []
+        self.streamed: list[Command] = []
 
     def _script(self, command: Command) -> str:
         return command.argv[-1]
 
     def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
         step = self.checks[self._script(command)]
+        self.checked.append(command)
         self.current = step
         return Result(command, 0 if step in self.done else 1, "", "")
 
     def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
         self.ran.append(command.argv)
+        self.streamed.append(command)
         script = self._script(command)
         if script == self.failing:
             on_line("E: Unable to locate package podman")
@@ -72,6 +76,16 @@ def test_second_run_skips_every_step_and_runs_nothing() -> None:
     assert second.skipped == [s.id for s in plan.steps]
     assert len(host.ran) == commands_after_first
     assert set(survey(plan, host, ROOT).values()) == {Status.DONE}
+
+
+def test_only_commands_that_change_the_host_finish_when_interrupted() -> None:
+    plan = _plan(Component.TOOLKIT, Component.ENGINE)
+    host = FakeHost(plan)
+    apply(plan, host, ROOT, lambda _: None)
+    assert host.streamed
+    assert all(command.finish_on_interrupt for command in host.streamed)
+    assert host.checked
+    assert not any(command.finish_on_interrupt for command in host.checked)
 
 
 def test_step_whose_check_passes_is_skipped() -> None:
