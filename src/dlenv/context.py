@@ -15,8 +15,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_state_dir
+from platformdirs import user_cache_dir, user_state_dir
 
+from dlenv.engine.info_memo import PodmanInfoMemo, RememberingRunner
 from dlenv.process import Runner, SubprocessRunner
 
 # The UID a root invoker's files get in the container: a root user inside is what we avoid.
@@ -64,12 +65,15 @@ class AppContext:
     def from_process(cls, runner: Runner | None = None) -> AppContext:
         environ = dict(os.environ)
         euid = os.geteuid()
+        if runner is None:
+            memo = PodmanInfoMemo(Path(user_cache_dir("dlenv")), environ, euid)
+            runner = RememberingRunner(SubprocessRunner(), memo)
         return cls(
             cwd=Path.cwd(),
             environ=environ,
             identity=identity_from(environ, euid, os.getgid()),
             state_root=state_root_from(environ),
-            runner=runner or SubprocessRunner(),
+            runner=runner,
             euid=euid,
         )
 
