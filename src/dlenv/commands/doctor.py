@@ -95,13 +95,16 @@ def doctor_command(
 
 
 def _reader(replay: Path | None, scratch: Path, ctx: AppContext, box: str | None) -> HostReader:
-    from dlenv.environment.box import open_box  # noqa: PLC0415
     from dlenv.host.reader import HostReader, replay_reader  # noqa: PLC0415
     from dlenv.host.snapshot import extract_bundle  # noqa: PLC0415
 
-    opened = open_box(box, ctx)  # closed with the command (`ssh -O exit`)
-    if opened is not None:
-        return opened.reader
+    if box:
+        # Imported only for a box: the SSH and engine layers are a third of doctor's imports.
+        from dlenv.environment.box import open_box  # noqa: PLC0415
+
+        opened = open_box(box, ctx)  # closed with the command (`ssh -O exit`)
+        if opened is not None:
+            return opened.reader
     if replay is None:
         return HostReader(root=ctx.host_root, runner=ctx.runner)
     if replay.is_dir():
