@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -344,6 +344,13 @@ class CliEngine:
     # Volumes ------------------------------------------------------------------------------
     def volume_exists(self, name: str) -> bool:
         return self._run("volume", "inspect", name, check=False).ok
+
+    def missing_volumes(self, names: Iterable[str]) -> list[str]:
+        """Those of `names` that do not exist yet, in their order, with one engine call (`up`
+        asks about the host keys, the workspace and every cache before each start)."""
+        listed = self._run("volume", "ls", "--format", "{{.Name}}")
+        existing = {line.strip() for line in listed.stdout.splitlines()}
+        return [name for name in names if name not in existing]
 
     def create_volume(self, name: str, labels: dict[str, str]) -> None:
         args = ["volume", "create"]

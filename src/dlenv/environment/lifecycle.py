@@ -264,13 +264,12 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
     labels = owner_labels(project.name)
-    if not engine.volume_exists(names.hostkeys_volume):
-        engine.create_volume(names.hostkeys_volume, labels)
-    if spec.run.workspace == "volume" and not engine.volume_exists(names.workspace_volume):
-        engine.create_volume(names.workspace_volume, labels)
-    for cache in project.cache_volumes():
-        if not engine.volume_exists(cache.name):
-            engine.create_volume(cache.name, cache.labels)
+    wanted = {names.hostkeys_volume: labels}
+    if spec.run.workspace == "volume":
+        wanted[names.workspace_volume] = labels
+    wanted.update({cache.name: cache.labels for cache in project.cache_volumes()})
+    for name in engine.missing_volumes(wanted):
+        engine.create_volume(name, wanted[name])
     if project.box is not None:
         project.box.push_state(project.state, project.name)
     ssh_port, jupyter_port = placement.ssh_port, placement.jupyter_port
