@@ -192,7 +192,7 @@ def test_dead_sshd_jupyter_and_container_come_back_with_the_workspace(env: Env) 
 
     env.kill_inside("sshd")
     wait_for("the environment after sshd was killed", restarted(1))
-    env.kill_inside("jupyter")
+    env.kill_inside("dlenv-jupyter")  # the server: dlenv-jupyter-lab
     wait_for("the environment after Jupyter was killed", restarted(2))
     # SIGKILL of the container's init from the host, as the OOM killer would.
     os.kill(int(env.inspect("{{.State.Pid}}")), signal.SIGKILL)

@@ -120,6 +120,7 @@ _CONFIG_FILES = (
     ),
     _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh", "0644"),
     _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", "0755"),
+    _ConfigFile("jupyter_lab.py", "/usr/local/bin/dlenv-jupyter-lab", "0755"),
     _ConfigFile("idle_watch.py", "/usr/local/bin/dlenv-idle-watch", "0755"),
     _ConfigFile("dotfiles.sh", "/usr/local/bin/dlenv-dotfiles", "0755"),
 )
@@ -218,6 +219,7 @@ def render_context(given: RenderInput) -> BuildContext:
             "jupyter_lab_overrides.json.j2"
         ).render(),
         "idle_watch.py": _templates.get_template("idle_watch.py.j2").render(user=user),
+        "jupyter_lab.py": _templates.get_template("jupyter_lab.py.j2").render(),
         "dotfiles.sh": _templates.get_template("dotfiles.sh.j2").render(user=user),
     }
     values["config_files"] = [

@@ -51,7 +51,8 @@ def test_devcontainer_writes_the_json_and_the_build_context(tmp_path: Path) -> N
     folder = tmp_path / ".devcontainer"
     assert sorted(p.name for p in folder.iterdir()) == [
         "Containerfile", "devcontainer.json", "dotfiles.sh", "entrypoint.sh", "idle_watch.py",
-        "jupyter_lab_overrides.json", "jupyter_server_config.py", "profile.sh", "sshd_config",
+        "jupyter_lab.py", "jupyter_lab_overrides.json", "jupyter_server_config.py", "profile.sh",
+        "sshd_config",
     ]  # fmt: skip
     document = json.loads((folder / "devcontainer.json").read_text())
     assert document["build"] == {"dockerfile": "Containerfile", "context": "."}

@@ -148,7 +148,7 @@ def test_jupyter_allows_no_password_to_be_set() -> None:
 def test_jupyter_runs_without_a_way_to_new_privileges() -> None:
     entrypoint = render_case("default-gpu").files["entrypoint.sh"]
     start = entrypoint[entrypoint.index("setpriv") :].split("&")[0]
-    assert "--no-new-privs" in start and "jupyter lab" in start
+    assert "--no-new-privs" in start and "/usr/local/bin/dlenv-jupyter-lab --config" in start
     # The token copy is written while /run/dlenv is still root's (no CAP_DAC_OVERRIDE needed).
     order = [entrypoint.index(s) for s in ("-o root -g root /run/dlenv", "jupyter_token /run",
                                            'chown "$user:$user" /run/dlenv')]

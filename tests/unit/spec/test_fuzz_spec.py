@@ -210,11 +210,15 @@ def expected_keywords(env: ResolvedEnv, caps: BuilderCaps) -> list[str]:
     ]  # fmt: skip
 
 
+# The last line of every package layer's RUN: bytecode for all but test suites (Containerfile.j2).
+BYTECODE_STEP = "    (python -m compileall -q -j 0 -x '/tests?/' /opt/venv/lib || true)"
+
+
 def check_containerfile(text: str, env: ResolvedEnv, caps: BuilderCaps, uid: int) -> None:
     """No line the template did not mean: the line grammar of `instructions`, exactly the
     template's instructions in its order, one FROM naming the resolved base image, USER only the
-    user's ids or root, and a RUN per package layer whose last line is exactly its requirements,
-    each one shell word."""
+    user's ids or root, and a RUN per package layer whose line before the bytecode step is
+    exactly its requirements, each one shell word."""
     found = instructions(text)
     assert [keyword for keyword, _ in found] == expected_keywords(env, caps)
     assert found[0][1] == [f"FROM {env.base_image}"]
@@ -224,7 +228,10 @@ def check_containerfile(text: str, env: ResolvedEnv, caps: BuilderCaps, uid: int
     }
     layer_runs = [lines for keyword, lines in found if keyword == "RUN"][4 : 4 + len(env.layers)]
     for layer, lines in zip(env.layers, layer_runs, strict=True):
-        assert shlex.split(lines[-1]) == sorted(layer.requirements), lines
+        *_, requirements, compile_bytecode = lines
+        assert requirements.endswith(" && \\"), lines
+        assert shlex.split(requirements.removesuffix(" && \\")) == sorted(layer.requirements)
+        assert compile_bytecode == BYTECODE_STEP, lines
 
 
 
@@ -258,7 +265,8 @@ def test_the_property_sees_an_injected_instruction() -> None:
     injected = text.replace(f"FROM {env.base_image}", f"FROM {env.base_image}\nRUN id", 1)
     with pytest.raises(AssertionError):
         check_containerfile(injected, env, BuilderCaps(), 1000)
-    smuggled = text.replace(" tqdm\n", " tqdm \\\n    && id\n", 1)
+    smuggled = text.replace(" tqdm && \\\n", " tqdm \\\n    && id && \\\n", 1)
+    assert smuggled != text
     with pytest.raises(AssertionError):
         check_containerfile(smuggled, env, BuilderCaps(), 1000)
 

@@ -72,9 +72,10 @@ sshd_pid=$!
 
 # --no-new-privs: nothing JupyterLab starts (terminals, kernels) can gain privileges through a
 # setuid or file-capability binary (the container also runs with no-new-privileges).
+# dlenv-jupyter-lab is `jupyter lab` with one slow import deferred (its header says which and why).
 setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs \
   env HOME="/home/$user" USER="$user" LOGNAME="$user" \
-  jupyter lab --config=/etc/dlenv/jupyter_server_config.py &
+  /usr/local/bin/dlenv-jupyter-lab --config=/etc/dlenv/jupyter_server_config.py &
 jupyter_pid=$!
 
 as_user() {
