@@ -139,7 +139,7 @@ class SubprocessRunner:
                 if not command.finish_on_interrupt:
                     _stop(proc)
                     raise
-                _finish_then_interrupt(proc, command, follow)
+                _finish_then_interrupt(proc, follow)
             except BaseException:
                 # Interrupted (Ctrl-C reaches the child too; SIGTERM reaches only dlenv): stop
                 # the child before unwinding, so a build does not run on unattended.
@@ -172,23 +172,21 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-def _finish_then_interrupt(
-    proc: subprocess.Popen[str], command: Command, follow: Callable[[], int]
-) -> NoReturn:
-    """The first interrupt lets `command` end, still streaming its output, then unwinds; a
+def _finish_then_interrupt(proc: subprocess.Popen[str], follow: Callable[[], int]) -> NoReturn:
+    """The first interrupt lets the command end, still streaming its output, then unwinds; a
     second one stops its whole process group (sudo, apt-get, dpkg) and unwinds at once."""
     # Imported here: the console (Rich) is not needed by commands that are never interrupted.
     from dlenv.console import warn  # noqa: PLC0415
 
-    program = command.display()
+    # No command line here: setup printed it before running it.
     warn(
-        f"interrupted: letting `{program}` finish, so that no package database is left "
+        "interrupted: letting the running command finish, so that no package database is left "
         "half-changed; interrupt again to stop it now"
     )
     try:
         follow()
     except KeyboardInterrupt:
-        warn(f"stopping `{program}` half-way; `dlenv setup` checks every step again next time")
+        warn("stopping it half-way; `dlenv setup` checks every step again next time")
         _stop_group(proc)
     raise KeyboardInterrupt
 
