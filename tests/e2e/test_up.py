@@ -304,6 +304,23 @@ def test_shell_runs_as_the_user_with_the_venv(running: Running) -> None:
     assert done.stdout.split() == ["dev", "/opt/venv/bin/python"]
 
 
+def test_the_server_is_dlenv_jupyter_lab_and_bytecode_skips_only_test_suites(
+    running: Running,
+) -> None:
+    # Start-up speed (issue 15): JupyterLab runs through the launcher that defers rfc3987_syntax,
+    # and the image holds bytecode for what the server imports but none for test suites.
+    script = (
+        "pgrep -o -f '^/opt/venv/bin/python /usr/local/bin/dlenv-jupyter-lab --config' >/dev/null"
+        " && echo launcher; "
+        "ls /opt/venv/lib/python3*/site-packages/jupyter_server/__pycache__/serverapp.*.pyc"
+        " >/dev/null && echo compiled; "
+        "echo tests: $(find /opt/venv/lib -path '*/tests/*' -name '*.pyc' | wc -l)"
+    )
+    done = running.ssh.run(running.ssh_port, script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["launcher", "compiled", "tests:", "0"], done.stdout
+
+
 # Least privilege (issue 11): what only a real engine, sshd and Jupyter can show ---------------
 # Capability numbers from linux/capability.h: the set dlenv.engine.argv.RUN_CAPABILITIES names.
 _CAPS = {"CHOWN": 0, "DAC_READ_SEARCH": 2, "FOWNER": 3, "KILL": 5, "SETGID": 6, "SETUID": 7,

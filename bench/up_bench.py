@@ -1,0 +1,136 @@
+"""`dlenv up` on a built image until SSH and Jupyter answer: this checkout against a git revision.
+
+Side by side in one run: both sides build their own image of the same spec (build_bench's
+DLENV_SPEC: JupyterLab and the scientific stack, CPU profile) in one fresh Podman storage, then
+`dlenv up` / `dlenv down` alternate, A B A B ..., each `up` timed as a whole process from its
+start until it exits (it exits once SSH and Jupyter answer). The ratio is taken pair by pair.
+
+Usage: python bench/up_bench.py --base REV [--runs 7] [--ca-bundle FILE] [--write FILE]
+Needs what build_bench.py needs (root, podman, the base image, PyPI). About 5 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.build_bench import (  # noqa: E402  (the repository root is on sys.path only now)
+    BASE_IMAGE,
+    DLENV_SPEC,
+    PACKAGES,
+    TIMEZONES,
+    UV_VERSION,
+    Sandbox,
+    _toml_list,
+    machine,
+)
+
+TARGET_S = 2.0  # issue 15: median seconds until SSH and Jupyter answer
+
+
+def side(box: Sandbox, name: str, src: Path, ports: tuple[int, int]) -> tuple[list[str], Path]:
+    """A project directory for one side and the argv that runs that side's dlenv."""
+    work = box.root / name
+    work.mkdir()
+    (work / "dlenv.toml").write_text(
+        DLENV_SPEC.format(
+            base=BASE_IMAGE,
+            tz=TIMEZONES[0],
+            uv=UV_VERSION,
+            packages=_toml_list(PACKAGES),
+            extra="[]",
+            ssh=ports[0],
+            jupyter=ports[1],
+        ).replace('name = "bench"', f'name = "{name}"')
+    )
+    return ["env", f"PYTHONPATH={src}", sys.executable, "-m", "dlenv"], work
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--base", required=True, help="the git revision to compare against")
+    parser.add_argument("--ca-bundle", type=Path, default=None)
+    parser.add_argument("--write", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
+    args = parser.parse_args()
+    started = datetime.datetime.now(datetime.UTC)
+    repo = HERE.parent
+    parent = Path(tempfile.mkdtemp(prefix="dlenv-up-bench-", dir=args.workdir))
+    old_tree = parent / "base-tree"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(old_tree),
+                    args.base], check=True, capture_output=True)  # fmt: skip
+    base_tar = parent / "base.tar"
+    subprocess.run(["podman", "save", "--output", str(base_tar), BASE_IMAGE], check=True)
+    box = Sandbox.make(parent, "storage", base_tar)
+    key = parent / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    ca = ["--ca-bundle", str(args.ca_bundle)] if args.ca_bundle else []
+    sides = {
+        "A": side(box, "upa", repo / "src", (2471, 8471)),
+        "B": side(box, "upb", old_tree / "src", (2472, 8472)),
+    }
+    times: dict[str, list[float]] = {"A": [], "B": []}
+    try:
+        for dlenv, work in sides.values():
+            box.run([*dlenv, "lock"], cwd=work)
+            box.run([*dlenv, "build", *ca], cwd=work)
+        up = ["up", "--authorized-keys", f"{key}.pub", *ca]
+        for run in range(args.runs):
+            for name, (dlenv, work) in sides.items():
+                times[name].append(box.timed([*dlenv, *up], cwd=work))
+                box.run([*dlenv, "down"], cwd=work)
+                time.sleep(1)  # the engine's clean-up of the last container, not timed
+            print(f"run {run + 1}: A {times['A'][-1]:.2f} s, B {times['B'][-1]:.2f} s", flush=True)
+    finally:
+        box.destroy()
+        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(old_tree)],
+                       check=False, capture_output=True)  # fmt: skip
+        base_tar.unlink(missing_ok=True)
+    base_commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", args.base],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    ratios = [a / b for a, b in zip(times["A"], times["B"], strict=True)]
+    a, b = statistics.median(times["A"]), statistics.median(times["B"])
+    text = "\n".join([
+        "# `dlenv up` until SSH and Jupyter answer: this checkout (A) against a revision (B)",
+        "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC; {args.runs} alternating runs per side",
+        f"- Machine: {machine()}; load average at the end "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- B: `{args.base}` ({base_commit})",
+        f"- Command: `python bench/up_bench.py --runs {args.runs} --base {args.base}"
+        f"{' --ca-bundle ' + str(args.ca_bundle) if args.ca_bundle else ''}`",
+        "",
+        "| side | median s | min s | max s | each run, s |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {n} | {statistics.median(t):.2f} | {min(t):.2f} | {max(t):.2f} | "
+            f"{', '.join(f'{x:.2f}' for x in t)} |"
+            for n, t in times.items()
+        ],
+        "",
+        f"A/B pair by pair: median {statistics.median(ratios):.2f} "
+        f"({min(ratios):.2f}-{max(ratios):.2f}). Target: A's median <= {TARGET_S} s: "
+        f"{'met' if a <= TARGET_S else 'NOT met'} ({a:.2f} s; B {b:.2f} s).",
+        "",
+    ])  # fmt: skip
+    print(text)
+    if args.write:
+        kept = args.write.read_text().split("## Analysis", 1) if args.write.exists() else []
+        args.write.write_text(text + ("\n## Analysis" + kept[1] if len(kept) == 2 else ""))
+
+
+if __name__ == "__main__":
+    main()
