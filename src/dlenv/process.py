@@ -24,14 +24,17 @@ class Command:
     """A program to run: argv, extra environment, and text to feed on stdin.
 
     `finish_on_interrupt` marks a host change that must not be cut off half-way (a package
-    manager's transaction): `stream` runs it in its own session, so the terminal's Ctrl-C reaches
-    dlenv only, and an interrupt waits for it to end; a second interrupt stops it.
+    manager's transaction): when `stream` is interrupted it waits for the program to end; a
+    second interrupt stops it. `own_session` also runs it in a session of its own, so that the
+    terminal's Ctrl-C reaches dlenv only; a program that may need the terminal (sudo asking for
+    a password) must keep dlenv's.
     """
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     stdin: str | None = None
     finish_on_interrupt: bool = False
+    own_session: bool = False
 
     @classmethod
     def of(cls, *argv: str, env: Mapping[str, str] | None = None) -> Command:
@@ -117,7 +120,7 @@ class SubprocessRunner:
             text=True,
             errors="replace",
             env=_merged_env(command.env),
-            start_new_session=command.finish_on_interrupt,
+            start_new_session=command.own_session,
         ) as proc:
             if command.stdin is not None and proc.stdin is not None:
                 proc.stdin.write(command.stdin)

@@ -82,7 +82,7 @@ def test_an_interrupted_host_change_finishes_in_its_own_session(tmp_path: Path) 
         if line == "started":
             raise KeyboardInterrupt
 
-    command = Command((sys.executable, "-c", script), finish_on_interrupt=True)
+    command = Command((sys.executable, "-c", script), finish_on_interrupt=True, own_session=True)
     with pytest.raises(KeyboardInterrupt):
         SubprocessRunner().stream(command, interrupt_once)
     assert done.read_text() == "ok"
@@ -98,7 +98,7 @@ def test_a_second_interrupt_stops_the_host_change(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     started = time.monotonic()
-    command = Command((sys.executable, "-c", script), finish_on_interrupt=True)
+    command = Command((sys.executable, "-c", script), finish_on_interrupt=True, own_session=True)
     with pytest.raises(KeyboardInterrupt):
         SubprocessRunner().stream(command, interrupt)
     assert time.monotonic() - started < 30

@@ -53,11 +53,19 @@ class Privilege:
 
     def wrap(self, step: Step, script: str, *, changes_host: bool = False) -> Command:
         """`changes_host`: a step's command, not its check; an interrupt lets it finish (a package
-        manager stopped half-way can leave the package database for the user to repair)."""
+        manager stopped half-way can leave the package database for the user to repair).
+
+        Without sudo it runs in a session of its own, out of reach of the terminal's Ctrl-C.
+        With sudo it stays in dlenv's: sudo asks for the password on the controlling terminal,
+        and its cached credentials are kept per terminal (sudoers(5), `timestamp_type`), so in a
+        session with no terminal it could not ask. There the terminal's Ctrl-C reaches the
+        command too, as it would without dlenv, and dlenv still waits for it to end."""
         argv: tuple[str, ...] = ("bash", "-euo", "pipefail", "-c", script)
-        if step.needs_root and not self.is_root:
+        sudo = step.needs_root and not self.is_root
+        if sudo:
             argv = ("sudo", *argv)
-        return Command(argv, finish_on_interrupt=changes_host)
+        own_session = changes_host and not sudo
+        return Command(argv, finish_on_interrupt=changes_host, own_session=own_session)
 
 
 def survey(plan: Plan, runner: Runner, privilege: Privilege) -> dict[str, Status]:

@@ -78,14 +78,20 @@ def test_second_run_skips_every_step_and_runs_nothing() -> None:
     assert set(survey(plan, host, ROOT).values()) == {Status.DONE}
 
 
-def test_only_commands_that_change_the_host_finish_when_interrupted() -> None:
+@pytest.mark.parametrize("is_root", [True, False])
+def test_only_commands_that_change_the_host_finish_when_interrupted(is_root: bool) -> None:
     plan = _plan(Component.TOOLKIT, Component.ENGINE)
     host = FakeHost(plan)
-    apply(plan, host, ROOT, lambda _: None)
+    apply(plan, host, Privilege(is_root=is_root), lambda _: None)
     assert host.streamed
     assert all(command.finish_on_interrupt for command in host.streamed)
     assert host.checked
     assert not any(command.finish_on_interrupt for command in host.checked)
+    assert not any(command.own_session for command in host.checked)
+    # A session of its own only without sudo: sudo needs the terminal to ask for a password.
+    for command in host.streamed:
+        assert command.own_session is (command.argv[0] != "sudo")
+    assert {command.argv[0] for command in host.streamed} == {"bash" if is_root else "sudo"}
 
 
 def test_step_whose_check_passes_is_skipped() -> None:
