@@ -142,7 +142,7 @@ class SubprocessRunner:
                 if not command.finish_on_interrupt:
                     _stop(proc)
                     raise
-                _finish_then_interrupt(proc, follow)
+                _finish_then_interrupt(proc, follow, group=command.own_session)
             except BaseException:
                 # Interrupted (Ctrl-C reaches the child too; SIGTERM reaches only dlenv): stop
                 # the child before unwinding, so a build does not run on unattended.
@@ -175,9 +175,12 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-def _finish_then_interrupt(proc: subprocess.Popen[str], follow: Callable[[], int]) -> NoReturn:
+def _finish_then_interrupt(
+    proc: subprocess.Popen[str], follow: Callable[[], int], *, group: bool
+) -> NoReturn:
     """The first interrupt lets the command end, still streaming its output, then unwinds; a
-    second one stops its whole process group (sudo, apt-get, dpkg) and unwinds at once."""
+    second one stops it (with `group`, the whole process group it leads: bash, apt-get, dpkg) and
+    unwinds at once."""
     # Imported here: the console (Rich) is not needed by commands that are never interrupted.
     from dlenv.console import warn  # noqa: PLC0415
 
@@ -190,15 +193,11 @@ def _finish_then_interrupt(proc: subprocess.Popen[str], follow: Callable[[], int
         follow()
     except KeyboardInterrupt:
         warn("stopping it half-way; `dlenv setup` checks every step again next time")
-        _stop_group(proc)
+        if group:
+            with contextlib.suppress(ProcessLookupError):  # the group is gone already
+                os.killpg(proc.pid, signal.SIGTERM)
+        _stop(proc)
     raise KeyboardInterrupt
-
-
-def _stop_group(proc: subprocess.Popen[str]) -> None:
-    # Already gone, or a member runs as root under sudo: sudo relays the signal `_stop` sends.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    _stop(proc)
 
 
 def _lines(stream: Iterator[str]) -> Iterator[str]:
