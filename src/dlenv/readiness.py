@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dlenv.console import err
+from dlenv.console import err, info
 from dlenv.engine.cli_engine import CliEngine
 
 
@@ -130,6 +130,9 @@ def wait_for_container(
         found = engine.container(name)
         return found is not None and found.state == "running" and found.restart_count == restarts
 
+    if not err.is_terminal:
+        # The spinner draws nothing in a log or a pipe: say once what is being waited for.
+        info("waiting for SSH and Jupyter")
     with err.status("waiting for SSH and Jupyter…") as status:
         wait_until_ready(
             endpoints,
