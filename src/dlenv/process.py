@@ -12,9 +12,11 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from types import FrameType
+from typing import Any, NoReturn, Protocol
 
 from dlenv.errors import DlenvError
 
@@ -112,19 +114,25 @@ class SubprocessRunner:
     def stream(self, command: Command, on_line: Callable[[str], None]) -> Result:
         """Run with stdout and stderr merged, calling `on_line` per line; keep the tail."""
         tail: list[str] = []
-        with subprocess.Popen(
-            command.argv,
-            stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            env=_merged_env(command.env),
-            start_new_session=command.own_session,
-        ) as proc:
-            if command.stdin is not None and proc.stdin is not None:
-                proc.stdin.write(command.stdin)
-                proc.stdin.close()
+        # An interrupt that lands while Popen starts the child would unwind out of Popen with
+        # the child already running and nobody to stop it, or to wait for it (CI once caught
+        # apt-get left so). Until `with proc` below owns the child, interrupts only count.
+        spawning = _InterruptsDeferred()
+        try:
+            proc = subprocess.Popen(
+                command.argv,
+                stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                env=_merged_env(command.env),
+                start_new_session=command.own_session,
+            )
+        except BaseException:
+            spawning.end()
+            raise
+        with proc:
             stdout = proc.stdout
             assert stdout is not None
 
@@ -137,6 +145,10 @@ class SubprocessRunner:
                 return proc.wait()
 
             try:
+                spawning.end()  # raises the interrupt that came while spawning, now handled
+                if command.stdin is not None and proc.stdin is not None:
+                    proc.stdin.write(command.stdin)
+                    proc.stdin.close()
                 returncode = follow()
             except KeyboardInterrupt:
                 if not command.finish_on_interrupt:
@@ -158,6 +170,33 @@ class SubprocessRunner:
             return subprocess.call(command.argv, env=_merged_env(command.env))
         except FileNotFoundError as exc:
             raise DlenvError(f"program not found: {command.argv[0]}") from exc
+
+
+class _InterruptsDeferred:
+    """From creation until `end()`, SIGINT and SIGTERM are held back: recorded, not acted on.
+    `end()` puts the previous handlers back and delivers what came to them. A signal being
+    ignored stays ignored. Only the main thread may set handlers (signal docs); in any other
+    thread this does nothing."""
+
+    def __init__(self) -> None:
+        self._arrived: list[int] = []
+        self._previous: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) not in (signal.SIG_IGN, None):  # None: set outside Python
+                self._previous[signum] = signal.signal(signum, self._record)
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self._arrived.append(signum)
+
+    def end(self) -> None:
+        previous, self._previous = self._previous, {}
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        arrived, self._arrived = self._arrived, []
+        for signum in dict.fromkeys(arrived):
+            signal.raise_signal(signum)  # to the handler just put back: KeyboardInterrupt, mostly
 
 
 # Long enough for a builder to clean up its working container after SIGTERM.

@@ -36,8 +36,11 @@ python3 -m venv /venv
 echo '=== interrupted run'
 /venv/bin/dlenv setup --only engine --engine podman --yes >/tmp/interrupted.log 2>&1 &
 setup=$!
-for _ in $(seq 1200); do  # up to 60 s for apt-get update to end and the install to begin
-  grep -q 'apt-get install -y podman$' /tmp/interrupted.log && break
+# Up to 60 s for apt-get update to end and the install to begin: to be past the command line
+# dlenv prints before it starts apt-get, wait for apt-get's first line of output.
+for _ in $(seq 1200); do
+  awk '/apt-get install -y podman$/ { shown = 1; next } shown { found = 1; exit } END { exit !found }' \
+    /tmp/interrupted.log && break
   sleep 0.05
 done
 kill -TERM "$setup"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +107,55 @@ def test_a_second_interrupt_stops_the_host_change(tmp_path: Path) -> None:
     pid = int(facts.read_text().split()[0])
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+class _InterruptedWhileSpawning(subprocess.Popen[str]):
+    """Popen that is sent SIGINT once the child runs, before Popen returns: the window in which
+    CI once saw apt-get left running with dlenv gone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.parametrize("finish_on_interrupt", [True, False])
+def test_an_interrupt_while_the_child_starts_is_handled_like_any_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finish_on_interrupt: bool
+) -> None:
+    done = tmp_path / "done"
+    script, facts = _child(
+        tmp_path, f"time.sleep(0.5)\nopen({str(done)!r}, 'w').write('ok')\nprint('finished')\n"
+    )
+    monkeypatch.setattr(subprocess, "Popen", _InterruptedWhileSpawning)
+    before = signal.getsignal(signal.SIGINT)
+    lines: list[str] = []
+    command = Command((sys.executable, "-c", script), finish_on_interrupt=finish_on_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        SubprocessRunner().stream(command, lines.append)
+    assert signal.getsignal(signal.SIGINT) is before
+    pid = int(facts.read_text().split()[0]) if facts.exists() else None
+    if finish_on_interrupt:
+        assert done.read_text() == "ok"  # waited for, not orphaned
+        assert lines == ["started", "finished"]
+    else:
+        time.sleep(1)  # past the child's 0.5 s, had it been left running
+        assert not done.exists()  # stopped, not left running unattended
+    if pid is not None:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # ended and reaped
+
+
+def test_an_ignored_interrupt_stays_ignored_while_the_child_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A background job of a script (`dlenv setup &`) starts with SIGINT ignored (POSIX shells).
+    monkeypatch.setattr(subprocess, "Popen", _InterruptedWhileSpawning)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = SubprocessRunner().stream(
+            Command((sys.executable, "-c", "print('ran')")), lambda line: None
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.ok
+    assert result.stdout == "ran"
