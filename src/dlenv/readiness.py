@@ -95,8 +95,10 @@ def wait_until_ready(
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="dlenv-ready") as pool:
         while time.monotonic() < deadline:
             ssh = None if ssh_ok else pool.submit(ssh_answers, endpoints.host, endpoints.ssh_port)
-            jupyter = None if jupyter_ok else pool.submit(
-                jupyter_status, endpoints.jupyter_base, endpoints.token
+            jupyter = (
+                None
+                if jupyter_ok
+                else pool.submit(jupyter_status, endpoints.jupyter_base, endpoints.token)
             )
             running = None
             if time.monotonic() >= next_check:
@@ -117,12 +119,18 @@ def wait_until_ready(
 
 
 def wait_for_container(
-    engine: CliEngine, name: str, endpoints: Endpoints, *, timeout: float
+    engine: CliEngine,
+    name: str,
+    endpoints: Endpoints,
+    *,
+    timeout: float,
+    restarts: int | None = None,
 ) -> None:
-    """`wait_until_ready` with a spinner, watching that the container keeps running."""
-
-    first = engine.container(name)
-    restarts = first.restart_count if first is not None else 0
+    """`wait_until_ready` with a spinner, watching that the container keeps running.
+    `restarts`: how often it had restarted when it was started (asked of the engine if None)."""
+    if restarts is None:
+        first = engine.container(name)
+        restarts = first.restart_count if first is not None else 0
 
     def running() -> bool:
         # A restart while starting is a crash the restart policy hid: report it now rather

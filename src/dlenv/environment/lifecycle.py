@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlenv.build_progress import BuildProgress
@@ -35,12 +37,15 @@ from dlenv.readiness import Endpoints, wait_for_container
 from dlenv.ssh_keys import public_keys_or_new
 
 
-def ensure_image(project: Project, *, force: bool = False) -> bool:
+def ensure_image(project: Project, *, force: bool = False, present: bool | None = None) -> bool:
     """Build the image unless one with the same context digest exists, here or in the registry
-    cache (`image.registry`, which then gets what was built). Returns True if built."""
+    cache (`image.registry`, which then gets what was built). Returns True if built.
+    `present`: whether the engine has the image, when the caller has asked it already."""
     for message in project.resolved.warnings:
         warn(message)
-    if not force and project.engine.image_exists(project.image_tag):
+    if present is None:
+        present = not force and project.engine.image_exists(project.image_tag)
+    if not force and present:
         return False
     if not force and pull_from_cache(project):
         return False
@@ -186,7 +191,7 @@ def bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Acce
 
 
 def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: float) -> Access:
-    spec, engine, names = project.spec, project.engine, project.names
+    spec = project.spec
     bind = spec.run.bind
     if not is_loopback(bind):
         warn(
@@ -196,7 +201,8 @@ def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: flo
     authorize_keys(project, key_files)  # validates the keys before anything is created
     write_runtime_secrets(project)  # a missing secret stops `up` before any build
 
-    existing = engine.container(names.container)
+    survey = _survey(project)
+    existing = survey.existing
     if existing is not None and not is_managed(existing.labels):
         raise DlenvError(
             f"a container named {project.name!r} exists and was not made by dlenv",
@@ -204,13 +210,49 @@ def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: flo
         )
     # Decided before any build: busy ports, no idle GPU, a missing GPU runtime or a bad option
     # fail in seconds.
-    placement = place(project, existing)
+    placement = place(project, existing, survey.environments)
     try:
-        return _bring_up(project, existing, placement, timeout)
+        return _bring_up(project, survey, placement, timeout)
     except BaseException:
         if auto_count(spec.run.gpus) is not None:
             _release_unless_running(project)  # a failed start keeps no GPU
         raise
+
+
+@dataclass(frozen=True)
+class _Survey:
+    """What `up` asks the engine before it changes anything."""
+
+    existing: ContainerInfo | None  # this environment's container
+    environments: list[ContainerInfo]  # every dlenv container: the ports and GPUs they hold
+    image_present: bool  # the image of this spec is built already
+    missing_volumes: list[str]  # of `_volumes_wanted`, those still to create
+
+
+def _survey(project: Project) -> _Survey:
+    """The questions are independent reads, each an engine process of 0.05-0.1 s, so they are
+    asked at the same time (the `dlenv up` timeline in bench/RESULTS-up.md). The environment lock
+    held by `bring_up` keeps another `up` from changing the answers meanwhile."""
+    engine, names = project.engine, project.names
+    tag, volumes = project.image_tag, _volumes_wanted(project)  # computed here, not in threads
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="dlenv-survey") as pool:
+        environments = pool.submit(engine.environments)
+        image_present = pool.submit(engine.image_exists, tag)
+        missing_volumes = pool.submit(engine.missing_volumes, volumes)
+        existing = engine.container(names.container)
+        return _Survey(
+            existing, environments.result(), image_present.result(), missing_volumes.result()
+        )
+
+
+def _volumes_wanted(project: Project) -> dict[str, dict[str, str]]:
+    """The volumes the container mounts, with the labels each gets when created."""
+    labels = owner_labels(project.name)
+    wanted = {project.names.hostkeys_volume: labels}
+    if project.spec.run.workspace == "volume":
+        wanted[project.names.workspace_volume] = labels
+    wanted.update({cache.name: cache.labels for cache in project.cache_volumes()})
+    return wanted
 
 
 def _release_unless_running(project: Project) -> None:
@@ -225,10 +267,9 @@ def _release_unless_running(project: Project) -> None:
         release_env(project.ctx, project.name)
 
 
-def _bring_up(
-    project: Project, existing: ContainerInfo | None, placement: Placement, timeout: float
-) -> Access:
+def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: float) -> Access:
     engine, names, bind = project.engine, project.names, project.spec.run.bind
+    existing = survey.existing
     config = project.run_config(placement)
     ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port} | {
         f"ports.{name}": port for name, port in project.spec.ports.items()
@@ -245,13 +286,13 @@ def _bring_up(
         local = project.box is None
         if existing is None and local:
             check_ports_free(bind, ports)  # before a build that can take minutes
-        ensure_image(project)
+        ensure_image(project, present=survey.image_present)
         if existing is not None:
             info(f"replacing the stopped or outdated container {project.name} (volumes are kept)")
             engine.remove_container(names.container)
             if local:
                 check_ports_free(bind, ports)
-        _start(project, config, placement, timeout)
+        _start(project, config, placement, timeout, survey.missing_volumes)
     started = engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
@@ -260,15 +301,17 @@ def _bring_up(
     )
 
 
-def _start(project: Project, config: RunConfig, placement: Placement, timeout: float) -> None:
+def _start(
+    project: Project,
+    config: RunConfig,
+    placement: Placement,
+    timeout: float,
+    missing_volumes: list[str],
+) -> None:
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
-    labels = owner_labels(project.name)
-    wanted = {names.hostkeys_volume: labels}
-    if spec.run.workspace == "volume":
-        wanted[names.workspace_volume] = labels
-    wanted.update({cache.name: cache.labels for cache in project.cache_volumes()})
-    for name in engine.missing_volumes(wanted):
+    wanted = _volumes_wanted(project)
+    for name in missing_volumes:
         engine.create_volume(name, wanted[name])
     if project.box is not None:
         project.box.push_state(project.state, project.name)
@@ -280,7 +323,8 @@ def _start(project: Project, config: RunConfig, placement: Placement, timeout: f
     )
     try:
         engine.run(config)
-        wait_for_container(engine, names.container, endpoints, timeout=timeout)
+        # A container just made has restarted 0 times (no need to ask the engine first).
+        wait_for_container(engine, names.container, endpoints, timeout=timeout, restarts=0)
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM (dlenv.cli) while starting: no half-started container stays behind.
         engine.remove_container(names.container)

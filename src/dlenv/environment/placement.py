@@ -56,9 +56,12 @@ def ports_of_others(containers: Sequence[ContainerInfo], name: str) -> set[int]:
     return taken
 
 
-def place(project: Project, existing: ContainerInfo | None) -> Placement:
+def place(
+    project: Project, existing: ContainerInfo | None, containers: Sequence[ContainerInfo]
+) -> Placement:
+    """`existing`: this environment's container; `containers`: every dlenv container on the
+    engine (`CliEngine.environments`), whose ports and GPUs are taken."""
     spec = project.spec
-    containers = project.engine.environments()
     recorded = EnvLabels.decode(existing.labels, existing.name) if existing else None
     taken = ports_of_others(containers, project.name)
     local = project.box is None
