@@ -66,7 +66,7 @@ class AppContext:
         environ = dict(os.environ)
         euid = os.geteuid()
         if runner is None:
-            memo = PodmanInfoMemo(Path(user_cache_dir("dlenv")), environ, euid)
+            memo = PodmanInfoMemo(cache_root(), environ, euid)
             runner = RememberingRunner(SubprocessRunner(), memo)
         return cls(
             cwd=Path.cwd(),
@@ -76,6 +76,12 @@ class AppContext:
             runner=runner,
             euid=euid,
         )
+
+
+def cache_root() -> Path:
+    """dlenv's cache directory (platformdirs: $XDG_CACHE_HOME/dlenv or ~/.cache/dlenv): what it
+    keeps there only saves time, and is remade when missing."""
+    return Path(user_cache_dir("dlenv"))
 
 
 def identity_from(

@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`.
+def write_atomic(path: Path, text: str | bytes, *, mode: int | None = None) -> None:
+    """Write `text` (UTF-8) or bytes to a temporary file beside `path`, then rename it over
+    `path`.
 
     `mode` is set before any byte is written, so a secret is never readable by others, not even
     for a moment.
@@ -19,8 +20,8 @@ def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
     try:
         if mode is not None:
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode() if isinstance(text, str) else text)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

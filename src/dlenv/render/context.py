@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dlenv.context import cache_root
 from dlenv.engine.base import IMAGE_ID, BaseDigest
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
 from dlenv.engine.image_digest import repository
@@ -24,6 +25,7 @@ from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.labels import base_digest_labels
 from dlenv.lock import Lock
 from dlenv.lock.install import locked_layer_views
+from dlenv.render.template_cache import TemplateBytecodeCache
 from dlenv.resolve import PackageLayer, ResolvedEnv
 
 # What every image needs, whatever the spec says. Package names as in the Ubuntu and Debian
@@ -136,6 +138,13 @@ _templates = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
     autoescape=False,  # noqa: S701  (shell and config files, not HTML)
+)
+# The compiled code depends on the options above as well as on each template's source.
+_templates.bytecode_cache = TemplateBytecodeCache(
+    lambda: cache_root() / "templates",
+    salt=repr(
+        (_templates.trim_blocks, _templates.lstrip_blocks, _templates.keep_trailing_newline)
+    ),
 )
 
 
