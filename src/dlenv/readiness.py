@@ -59,10 +59,12 @@ def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> in
 
 
 # Polling: the first probes follow each other closely (a service that is already up, as after a
-# `restart`, is seen within tens of milliseconds), then the interval grows to a ceiling, so a slow
-# start costs a few probes a second. Measured in bench/RESULTS.md (`dlenv up` timeline).
+# `restart`, is seen within tens of milliseconds), then the interval grows to a ceiling. The
+# ceiling is what `up` loses, on average half of it, between Jupyter answering (0.7-0.9 s after
+# `podman run` returns, bench/RESULTS-up.md) and dlenv noticing; at 0.25 s that was 0.12 s of a
+# 2 s `up`. A probe before the server listens is a refused connection: ten a second cost nothing.
 FIRST_INTERVAL = 0.05
-MAX_INTERVAL = 0.25
+MAX_INTERVAL = 0.1
 BACKOFF = 1.5
 # How often to ask the engine whether the container still runs: each ask is an engine process.
 RUNNING_CHECK_INTERVAL = 1.0
