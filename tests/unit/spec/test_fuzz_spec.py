@@ -199,14 +199,15 @@ def instructions(text: str) -> list[tuple[str, list[str]]]:
 def expected_keywords(env: ResolvedEnv, caps: BuilderCaps) -> list[str]:
     """The template's instructions, in order, for this many package layers and these caps."""
     return [
-        "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV", "USER", "RUN",
+        "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV",
+        *(["LABEL"] if env.labels else []), "EXPOSE", "WORKDIR", "ENTRYPOINT",
+        "USER", "RUN",
         *["RUN"] * len(env.layers),
         "USER", "RUN", "ENV",
         # Without cache mounts (Docker's legacy builder) the configuration files are COPY steps;
         # with them, one RUN bind-mounts and installs them all.
         *([] if caps.cache_mounts else ["COPY"] * len(CONFIG_FILE_NAMES)),
         *([] if caps.cache_mounts or caps.copy_chmod else ["RUN"]),
-        *(["LABEL"] if env.labels else []), "EXPOSE", "WORKDIR", "ENTRYPOINT",
     ]  # fmt: skip
 
 
