@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dlenv.console import err, info
+from dlenv.engine.base import ContainerInfo
 from dlenv.engine.cli_engine import CliEngine
 
 
@@ -106,7 +107,10 @@ def wait_until_ready(
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + RUNNING_CHECK_INTERVAL
                 running = pool.submit(still_running)
-            ssh_ok = ssh_ok or (ssh is not None and ssh.result())
+            if not ssh_ok and ssh is not None and ssh.result():
+                # sshd answers within tens of milliseconds of the start, Jupyter most of a second
+                # later: the engine is asked now, while Jupyter starts, rather than after it.
+                ssh_ok, next_check = True, time.monotonic()
             jupyter_ok = jupyter_ok or (jupyter is not None and jupyter.result() == 200)
             if ssh_ok and jupyter_ok:
                 return
@@ -127,18 +131,25 @@ def wait_for_container(
     *,
     timeout: float,
     restarts: int | None = None,
-) -> None:
+) -> ContainerInfo | None:
     """`wait_until_ready` with a spinner, watching that the container keeps running.
-    `restarts`: how often it had restarted when it was started (asked of the engine if None)."""
+    `restarts`: how often it had restarted when it was started (asked of the engine if None).
+
+    Returns the container as the engine last showed it running while the services came up
+    (None if it was not asked), so that `up` need not ask once more after the wait."""
     if restarts is None:
         first = engine.container(name)
         restarts = first.restart_count if first is not None else 0
+    seen: list[ContainerInfo] = []
 
     def running() -> bool:
         # A restart while starting is a crash the restart policy hid: report it now rather
         # than wait out the timeout.
         found = engine.container(name)
-        return found is not None and found.state == "running" and found.restart_count == restarts
+        if found is None or found.state != "running" or found.restart_count != restarts:
+            return False
+        seen.append(found)
+        return True
 
     if not err.is_terminal:
         # The spinner draws nothing in a log or a pipe: say once what is being waited for.
@@ -150,3 +161,4 @@ def wait_for_container(
             timeout=timeout,
             on_progress=lambda message: status.update(message + "…"),
         )
+    return seen[-1] if seen else None

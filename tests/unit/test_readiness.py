@@ -7,6 +7,7 @@ import itertools
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -128,3 +129,37 @@ def test_the_timeout_names_what_did_not_answer(sshd: int) -> None:
             endpoints, still_running=lambda: True, timeout=0.5, on_progress=progress.append
         )
     assert progress and set(progress) == {"waiting for Jupyter"}
+
+
+class _SlowJupyter(_Recorder):
+    """Answers 503 (as Jupyter does not, but a proxy might) to its first requests, then 200."""
+
+    def do_GET(self) -> None:
+        self.seen.append(self.requestline)
+        self.send_response(503 if len(self.seen) <= 3 else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_the_engine_is_asked_as_soon_as_ssh_answers(sshd: int) -> None:
+    # `up` reports the container as this check saw it, instead of asking once more after the
+    # wait: the check must come while Jupyter is still starting, not a second in.
+    seen: list[str] = []
+    handler = type("Handler", (_SlowJupyter,), {"seen": seen})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    asked: list[float] = []
+    started = time.monotonic()
+
+    def still_running() -> bool:
+        asked.append(time.monotonic() - started)
+        return True
+
+    try:
+        endpoints = Endpoints("127.0.0.1", sshd, server.server_address[1], TOKEN)
+        wait_until_ready(endpoints, still_running=still_running, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(seen) == 4  # three answers that were not ready, then ready
+    assert asked and asked[0] < readiness.RUNNING_CHECK_INTERVAL / 2

@@ -269,7 +269,7 @@ def _release_unless_running(project: Project) -> None:
 
 def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: float) -> Access:
     engine, names, bind = project.engine, project.names, project.spec.run.bind
-    existing = survey.existing
+    existing, just_started = survey.existing, None
     config = project.run_config(placement)
     ports = {"--ssh-port": placement.ssh_port, "--jupyter-port": placement.jupyter_port} | {
         f"ports.{name}": port for name, port in project.spec.ports.items()
@@ -292,8 +292,8 @@ def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: 
             engine.remove_container(names.container)
             if local:
                 check_ports_free(bind, ports)
-        _start(project, config, placement, timeout, survey.missing_volumes)
-    started = engine.container(names.container)
+        just_started = _start(project, config, placement, timeout, survey.missing_volumes)
+    started = just_started or engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
     return access_from_container(
@@ -307,7 +307,9 @@ def _start(
     placement: Placement,
     timeout: float,
     missing_volumes: list[str],
-) -> None:
+) -> ContainerInfo | None:
+    """Create the missing volumes, run the container and wait until it answers; returns it as
+    the engine last showed it running (`wait_for_container`)."""
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
     wanted = _volumes_wanted(project)
@@ -324,7 +326,9 @@ def _start(
     try:
         engine.run(config)
         # A container just made has restarted 0 times (no need to ask the engine first).
-        wait_for_container(engine, names.container, endpoints, timeout=timeout, restarts=0)
+        started = wait_for_container(
+            engine, names.container, endpoints, timeout=timeout, restarts=0
+        )
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM (dlenv.cli) while starting: no half-started container stays behind.
         engine.remove_container(names.container)
@@ -339,3 +343,4 @@ def _start(
             "(the workspace volume is kept). Fix the cause and run `dlenv up` again.",
         ) from None
     success(f"{project.name} is up")
+    return started
