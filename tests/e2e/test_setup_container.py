@@ -39,8 +39,9 @@ setup=$!
 # Up to 60 s for apt-get update to end and the install to begin: to be past the command line
 # dlenv prints before it starts apt-get, wait for apt-get's first line of output.
 for _ in $(seq 1200); do
-  awk '/apt-get install -y podman$/ { shown = 1; next } shown { found = 1; exit } END { exit !found }' \
-    /tmp/interrupted.log && break
+  awk '/apt-get install -y podman$/ { shown = 1; next }
+       shown { found = 1; exit }
+       END { exit !found }' /tmp/interrupted.log && break
   sleep 0.05
 done
 kill -TERM "$setup"
