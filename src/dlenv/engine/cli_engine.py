@@ -60,6 +60,10 @@ def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+# `container inspect` as dlenv asks it, of one container or of many (`_inspected` reads both).
+_INSPECT_CONTAINERS = ("container", "inspect", "--format", "{{json .}}")
+
+
 def _container_info(name: str, data: dict[str, object]) -> ContainerInfo:
     state = _mapping(data.get("State"))
     config = _mapping(data.get("Config"))
@@ -283,7 +287,7 @@ class CliEngine:
         return result.stdout.strip()
 
     def container(self, name: str) -> ContainerInfo | None:
-        result = self._run("container", "inspect", "--format", "{{json .}}", name, check=False)
+        result = self._run(*_INSPECT_CONTAINERS, name, check=False)
         if not result.ok:
             return None
         found = self._inspected(result)
@@ -322,7 +326,7 @@ class CliEngine:
         names = self.managed_containers()
         if not names:
             return []
-        result = self._run("container", "inspect", "--format", "{{json .}}", *names, check=False)
+        result = self._run(*_INSPECT_CONTAINERS, *names, check=False)
         found = self._inspected(result) if result.ok else []
         readable = [data for data in found if isinstance(data, dict)]
         if len(readable) == len(found) == len(names):
