@@ -20,7 +20,7 @@ from dlenv.engine.connection import LOCAL, EngineConnection
 from dlenv.engine.failures import daemon_gone_hint, shows_daemon_down
 from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.image_digest import base_digest
-from dlenv.engine.info_memo import PODMAN_INFO
+from dlenv.engine.info_memo import DOCKER_INFO, PODMAN_INFO
 from dlenv.engine.relay import serve_relay
 from dlenv.errors import BuildError, DlenvError, EngineError
 from dlenv.host.probe import cdi_specs
@@ -121,9 +121,9 @@ class CliEngine:
             pool.shutdown(wait=False)  # the thread ends with the read; host() collects it
 
     def _read_host(self) -> EngineHost:
-        # Podman's argv is PODMAN_INFO, the one dlenv.engine.info_memo answers from memory.
-        args = ("info", "--format", "{{json .}}") if self.name == "docker" else PODMAN_INFO[1:]
-        result = self._run(*args, check=False)
+        # The argv doctor's probe runs too; podman's is answered from memory (info_memo).
+        info = DOCKER_INFO if self.name == "docker" else PODMAN_INFO
+        result = self._run(*info[1:], check=False)
         specs = (
             cdi_specs(self._box_reader)
             if self._box_reader is not None

@@ -32,8 +32,11 @@ from pathlib import Path
 
 from dlenv.process import Command, Result, Runner
 
-# What `dlenv.host.probe` and `dlenv.engine.cli_engine` run, argv for argv.
+# What `dlenv.host.probe` and `dlenv.engine.cli_engine` run, argv for argv. Docker's answer is
+# never remembered (its daemon answers in milliseconds); its argv lives here so that both
+# engines' have one home.
 PODMAN_INFO = ("podman", "info", "--format", "json")
+DOCKER_INFO = ("docker", "info", "--format", "{{json .}}")
 # Kernel's per-boot UUID ("random" in https://docs.kernel.org/admin-guide/sysctl/kernel.html:
 # "boot_id: a UUID generated the first time this is retrieved, and unvarying after that").
 BOOT_ID = "/proc/sys/kernel/random/boot_id"

@@ -226,7 +226,7 @@ class _Survey:
     existing: ContainerInfo | None  # this environment's container
     environments: list[ContainerInfo]  # every dlenv container: the ports and GPUs they hold
     image_present: bool  # the image of this spec is built already
-    missing_volumes: list[str]  # of `_volumes_wanted`, those still to create
+    missing_volumes: dict[str, dict[str, str]]  # to create, with the labels each gets
 
 
 def _survey(project: Project) -> _Survey:
@@ -234,14 +234,17 @@ def _survey(project: Project) -> _Survey:
     asked at the same time (the `dlenv up` timeline in bench/RESULTS-up.md). The environment lock
     held by `bring_up` keeps another `up` from changing the answers meanwhile."""
     engine, names = project.engine, project.names
-    tag, volumes = project.image_tag, _volumes_wanted(project)  # computed here, not in threads
+    tag, wanted = project.image_tag, _volumes_wanted(project)  # computed here, not in threads
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="dlenv-survey") as pool:
         environments = pool.submit(engine.environments)
         image_present = pool.submit(engine.image_exists, tag)
-        missing_volumes = pool.submit(engine.missing_volumes, volumes)
+        missing_volumes = pool.submit(engine.missing_volumes, wanted)
         existing = engine.container(names.container)
         return _Survey(
-            existing, environments.result(), image_present.result(), missing_volumes.result()
+            existing,
+            environments.result(),
+            image_present.result(),
+            {name: wanted[name] for name in missing_volumes.result()},
         )
 
 
@@ -306,15 +309,14 @@ def _start(
     config: RunConfig,
     placement: Placement,
     timeout: float,
-    missing_volumes: list[str],
+    missing_volumes: dict[str, dict[str, str]],
 ) -> ContainerInfo | None:
     """Create the missing volumes, run the container and wait until it answers; returns it as
     the engine last showed it running (`wait_for_container`)."""
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
-    wanted = _volumes_wanted(project)
-    for name in missing_volumes:
-        engine.create_volume(name, wanted[name])
+    for name, labels in missing_volumes.items():
+        engine.create_volume(name, labels)
     if project.box is not None:
         project.box.push_state(project.state, project.name)
     ssh_port, jupyter_port = placement.ssh_port, placement.jupyter_port

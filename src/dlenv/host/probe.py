@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dlenv.engine.info_memo import PODMAN_INFO
+from dlenv.engine.info_memo import DOCKER_INFO, PODMAN_INFO
 from dlenv.host.inventory import EngineProbe, Inventory
 from dlenv.host.os_release import OS_RELEASE_PATHS, OsRelease, parse_os_release
 from dlenv.host.parse.engines import parse_docker_info, parse_podman_info
@@ -64,7 +64,7 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     "smi": ("nvidia-smi",),
     "smi_list": ("nvidia-smi", "-L"),
     "ctk": ("nvidia-ctk", "--version"),
-    "docker": ("docker", "info", "--format", "{{json .}}"),
+    "docker": DOCKER_INFO,
     "podman": PODMAN_INFO,  # answered from memory while nothing it reads changed
 }
 

@@ -1,7 +1,8 @@
 """ResolvedEnv -> build context (Containerfile, entrypoint, sshd and Jupyter configuration).
 
 Pure and deterministic: the same inputs give byte-identical files, which both the golden tests
-and the engine's layer cache depend on.
+and the engine's layer cache depend on. Its one effect is Jinja2's bytecode cache of the compiled
+templates (render/template_cache.py), which changes no output, only how long rendering takes.
 """
 
 from __future__ import annotations
