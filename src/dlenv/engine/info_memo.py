@@ -34,7 +34,9 @@ from dlenv.process import Command, Result, Runner
 
 # What `dlenv.host.probe` and `dlenv.engine.cli_engine` run, argv for argv. Docker's answer is
 # never remembered (its daemon answers in milliseconds); its argv lives here so that both
-# engines' have one home.
+# engines' have one home. Formats: podman-info(1), "--format=format: ... json";
+# https://docs.docker.com/reference/cli/docker/system/info/ ("--format ... 'json'" and Go
+# templates; `{{json .}}` works on the 20.10 daemon of Debian 12 too).
 PODMAN_INFO = ("podman", "info", "--format", "json")
 DOCKER_INFO = ("docker", "info", "--format", "{{json .}}")
 # Kernel's per-boot UUID ("random" in https://docs.kernel.org/admin-guide/sysctl/kernel.html:
