@@ -34,9 +34,11 @@ from dlenv.process import Command, Result, Runner
 
 # What `dlenv.host.probe` and `dlenv.engine.cli_engine` run, argv for argv. Docker's answer is
 # never remembered (its daemon answers in milliseconds); its argv lives here so that both
-# engines' have one home. Formats: podman-info(1), "--format=format: ... json";
-# https://docs.docker.com/reference/cli/docker/system/info/ ("--format ... 'json'" and Go
-# templates; `{{json .}}` works on the 20.10 daemon of Debian 12 too).
+# engines' have one home. Formats, from each `info --help` on the CI machine: podman 4.3.1
+# "-f, --format string   Change the output format to JSON or a Go template"; the Docker 28.2.2
+# client "'json': Print in JSON format / 'TEMPLATE': Print output using the given Go template"
+# (https://docs.docker.com/go/formatting/), `{{json .}}` being the template that also works
+# with older clients.
 PODMAN_INFO = ("podman", "info", "--format", "json")
 DOCKER_INFO = ("docker", "info", "--format", "{{json .}}")
 # Kernel's per-boot UUID ("random" in https://docs.kernel.org/admin-guide/sysctl/kernel.html:
