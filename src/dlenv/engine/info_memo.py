@@ -37,8 +37,9 @@ from dlenv.process import Command, Result, Runner
 # engines' have one home. Formats, from each `info --help` on the CI machine: podman 4.3.1
 # "-f, --format string   Change the output format to JSON or a Go template"; the Docker 28.2.2
 # client "'json': Print in JSON format / 'TEMPLATE': Print output using the given Go template"
-# (https://docs.docker.com/go/formatting/), `{{json .}}` being the template that also works
-# with older clients.
+# (https://docs.docker.com/go/formatting/). `{{json .}}` is what 'json' stands for, and older
+# clients printed the word "json" for `docker info --format=json` (docker/cli#4230, fixed in the
+# 23.0 branch in April 2023), so dlenv passes the template.
 PODMAN_INFO = ("podman", "info", "--format", "json")
 DOCKER_INFO = ("docker", "info", "--format", "{{json .}}")
 # Kernel's per-boot UUID ("random" in https://docs.kernel.org/admin-guide/sysctl/kernel.html:
