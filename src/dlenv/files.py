@@ -28,6 +28,19 @@ def write_atomic(path: Path, text: str | bytes, *, mode: int | None = None) -> N
         raise
 
 
+def link_atomic(path: Path, target: str) -> None:
+    """Make `path` a symbolic link to `target` beside it, then rename it over `path`: there is
+    never a moment without one. `target` is not followed (it names a path in an image)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.link")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    try:
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 class UnsafeFile(Exception):
     """A private file or directory that others could read, replace or redirect."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 
@@ -24,7 +24,7 @@ from dlenv.environment.project import Project, open_project
 from dlenv.environment.resolution import load_effective_spec
 from dlenv.environment.trust import trust_decisions
 from dlenv.errors import UsageError
-from dlenv.files import write_atomic
+from dlenv.files import link_atomic, write_atomic
 from dlenv.render import compose as compose_format
 from dlenv.render import devcontainer as devcontainer_format
 from dlenv.render.export_source import ExportSource
@@ -70,9 +70,10 @@ def devcontainer_command(
     """Write .devcontainer/devcontainer.json (and the build context) for the Dev Containers CLI."""
     folder = ctx.cwd / out_dir / devcontainer_format.FOLDER
 
-    def files(source: ExportSource, project: Project) -> dict[Path, str]:
+    def files(source: ExportSource, project: Project) -> dict[Path, ExportFile]:
         text = devcontainer_format.devcontainer_text(source)
-        return {folder / devcontainer_format.FILE_NAME: text} | _context(source, project, folder)
+        own = {folder / devcontainer_format.FILE_NAME: ExportFile(text)}
+        return own | _context(source, project, folder)
 
     _export(options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files)
 
@@ -90,19 +91,30 @@ def compose_command(
     """Write compose.yaml (and the build context) for docker-compose or podman-compose."""
     folder = ctx.cwd / out_dir
 
-    def files(source: ExportSource, project: Project) -> dict[Path, str]:
+    def files(source: ExportSource, project: Project) -> dict[Path, ExportFile]:
         text = compose_format.compose_text(source, spec_source=project.source)
         context = _context(source, project, folder / compose_format.CONTEXT_FOLDER)
-        return {folder / compose_format.FILE_NAME: text} | context
+        return {folder / compose_format.FILE_NAME: ExportFile(text)} | context
 
     _export(options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files)
 
 
-def _context(source: ExportSource, project: Project, folder: Path) -> dict[Path, str]:
+class ExportFile(NamedTuple):
+    text: str
+    executable: bool = False
+    link: str | None = None  # a symbolic link's target (`text` is then empty)
+
+
+def _context(source: ExportSource, project: Project, folder: Path) -> dict[Path, ExportFile]:
     """The build context's files, unless the export runs a built image."""
     if source.image is not None:
         return {}
-    return {folder / name: text for name, text in project.context.files.items()}
+    context = project.context
+    files = {
+        folder / name: ExportFile(text, name in context.executables)
+        for name, text in context.files.items()
+    }
+    return files | {folder / name: ExportFile("", link=to) for name, to in context.links.items()}
 
 
 def _export(
@@ -113,7 +125,7 @@ def _export(
     image: bool,
     force: bool,
     yes: bool,
-    files: Callable[[ExportSource, Project], Mapping[Path, str]],
+    files: Callable[[ExportSource, Project], Mapping[Path, ExportFile]],
 ) -> None:
     loaded = spec, source_name = load_effective_spec(options, ctx)
     decisions = trust_decisions(spec, options, key_flags=key_files, cwd=ctx.cwd, home=ctx.home)
@@ -122,9 +134,12 @@ def _export(
     source = export_source(project, key_files, use_image=image)
     written = files(source, project)
     _refuse_to_replace(written, force=force)
-    for path, text in sorted(written.items()):
+    for path, file in sorted(written.items()):
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text, mode=0o755 if path.suffix == ".sh" else 0o644)
+        if file.link is not None:
+            link_atomic(path, file.link)
+        else:
+            write_atomic(path, file.text, mode=0o755 if file.executable else 0o644)
         out.print(str(_shown(path, ctx.cwd)), markup=False, highlight=False)
     info(
         f"engine: {project.engine.name}; the Jupyter token and authorized keys stay in "
@@ -132,10 +147,10 @@ def _export(
     )
 
 
-def _refuse_to_replace(files: Mapping[Path, str], *, force: bool) -> None:
+def _refuse_to_replace(files: Mapping[Path, ExportFile], *, force: bool) -> None:
     changed = [
-        path for path, text in sorted(files.items())
-        if path.exists() and path.read_text(encoding="utf-8", errors="replace") != text
+        path for path, file in sorted(files.items())
+        if _differs(path, file)
     ]  # fmt: skip
     if changed and not force:
         listing = ", ".join(str(p) for p in changed)
@@ -143,6 +158,15 @@ def _refuse_to_replace(files: Mapping[Path, str], *, force: bool) -> None:
             f"these files exist and differ from the export: {listing}",
             hint="Pass --force to replace them, or --out DIR to write elsewhere.",
         )
+
+
+def _differs(path: Path, file: ExportFile) -> bool:
+    """Whether writing `file` would replace something else at `path` (never following a link)."""
+    if path.is_symlink():
+        return file.link != str(path.readlink())
+    if not path.exists():
+        return False
+    return file.link is not None or path.read_text(encoding="utf-8", errors="replace") != file.text
 
 
 def _shown(path: Path, cwd: Path) -> Path:

@@ -21,11 +21,10 @@ class BuilderCaps:
 
     cache_mounts: bool = True
     secret_mounts: bool = True
-    copy_chmod: bool = True
     needs_syntax_line: bool = False  # BuildKit reads `# syntax=` to pick the frontend
 
 
-# The legacy Docker builder understands none of RUN --mount or COPY --chmod.
-LEGACY_CAPS = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
+# The legacy Docker builder understands no RUN --mount.
+LEGACY_CAPS = BuilderCaps(cache_mounts=False, secret_mounts=False)
 BUILDKIT_CAPS = BuilderCaps(needs_syntax_line=True)
 BUILDAH_CAPS = BuilderCaps()

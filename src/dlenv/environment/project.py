@@ -27,7 +27,7 @@ from dlenv.environment.secrets import path_variables
 from dlenv.errors import DlenvError, UsageError
 from dlenv.host.facts import has_nvidia_gpu
 from dlenv.host.reader import HostReader
-from dlenv.labels import CONTEXT_DIGEST, EnvLabels, base_digest_labels, cache_labels
+from dlenv.labels import EnvLabels, base_digest_labels, cache_labels
 from dlenv.lock import Lock
 from dlenv.lock.locate import lock_for_build, lock_path
 from dlenv.render.context import (
@@ -119,8 +119,10 @@ class Project:
         return BuildRequest(
             context=self.state.context_dir,
             tag=self.image_tag,
-            labels={CONTEXT_DIGEST: self.context.digest}
-            | (base_digest_labels(base.digest, base.kind) if base else {}),
+            # No context-digest label: the tag carries the digest already, and a label from
+            # the command line is one more build step, an image commit (0.4 s of every build
+            # here; bench/RESULTS.md). The container's labels record it for `up`.
+            labels=base_digest_labels(base.digest, base.kind) if base else {},
             ca_bundle=self.ca_bundle,
             build_args=proxies,
             no_cache=no_cache,

@@ -29,16 +29,21 @@ def compile_argv(
     python_target: str,
     indexes: IndexConfig | None = None,
     constraints: str | None = None,
+    interpreter: str | None = None,
 ) -> tuple[str, ...]:
     """`uv pip compile` for one universal resolve (all platforms, so linux/amd64 and arm64).
 
     The lock records the indexes by their upstream URLs; `indexes` says where this host reads
     them (the user's default index and mirrors), as the build will. `constraints`: a file of
-    pins the resolve must keep (an incremental re-lock's unchanged layers).
+    pins the resolve must keep (an incremental re-lock's unchanged layers). `interpreter`: the
+    Python uv uses "during resolution" (`uv pip compile --help`: to build a source
+    distribution's metadata); None lets uv look for one of `python_target`'s version.
     """
     argv = [uv, "pip", "compile", *inputs, "--output-file", output]
     if constraints is not None:
         argv += ["--constraints", constraints]
+    if interpreter is not None:
+        argv += ["--python", interpreter]
     argv += ["--universal", "--python-version", python_target]
     argv += ["--generate-hashes", "--annotation-style", "split", "--no-header", "--quiet"]
     if indexes is not None:

@@ -8,10 +8,11 @@ templates (render/template_cache.py), which changes no output, only how long ren
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -21,7 +22,7 @@ from dlenv.engine.base import IMAGE_ID, BaseDigest
 from dlenv.engine.caps import CA_SECRET_ID, CA_SECRET_PATH, BuilderCaps
 from dlenv.engine.image_digest import repository
 from dlenv.engine.relay_urls import relayed_url
-from dlenv.files import write_atomic
+from dlenv.files import link_atomic, write_atomic
 from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.labels import base_digest_labels
 from dlenv.lock import Lock
@@ -62,24 +63,70 @@ class RenderInput:
         return self.with_ca_bundle and not self.caps.secret_mounts
 
 
+# Where the configuration files sit in the build context: under this directory, laid out as the
+# image holds them, so that one `COPY rootfs/ /` installs them all (Containerfile.j2, step 4).
+# A COPY of a directory takes "the entire contents of the directory ... including filesystem
+# metadata" (Dockerfile reference, COPY: https://docs.docker.com/reference/dockerfile/#copy), so
+# the modes and links written here are the image's: checked on 2026-12-01 with podman 4.3.1
+# (buildah) and Docker 20.10.24's legacy builder (a 0755 script stays executable, a link stays
+# a link; the files are root's).
+ROOTFS = "rootfs"
+
+
 @dataclass(frozen=True)
 class BuildContext:
-    """The rendered files, by name, plus the image tag derived from their content."""
+    """The rendered files, by path in the context, plus the image tag derived from them.
+
+    `executables`: the paths written with mode 0755 (the rest 0644); `links`: symbolic links,
+    path -> target (a path in the image, never followed here). The COPY keeps modes and links.
+    """
 
     files: Mapping[str, str]
+    executables: frozenset[str] = frozenset()
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
         sha = hashlib.sha256()
         for name in sorted(self.files):
-            sha.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
+            mode = b"x" if name in self.executables else b"-"
+            sha.update(name.encode() + b"\0" + mode + self.files[name].encode() + b"\0")
+        for name in sorted(self.links):
+            sha.update(name.encode() + b"\0l" + self.links[name].encode() + b"\0")
         return sha.hexdigest()
 
     def write(self, directory: Path) -> None:
+        """Write every file and link; under rootfs/, which the COPY takes whole, first remove
+        what this context does not hold (a file an older render wrote, a temporary file an
+        interrupted write left), so that the image gets exactly these files."""
         directory.mkdir(parents=True, exist_ok=True)
-        for name, text in sorted(self.files.items()):
-            # Atomic: an interrupted or failed write (a full disk) leaves the old file whole.
-            write_atomic(directory / name, text, mode=0o755 if name.endswith(".sh") else 0o644)
+        _prune(directory / ROOTFS, {directory / name for name in [*self.files, *self.links]})
+        for name in sorted([*self.files, *self.links]):
+            path = directory / name
+            for parent in reversed(path.relative_to(directory).parents[:-1]):
+                (directory / parent).mkdir(exist_ok=True)
+                (directory / parent).chmod(0o755)  # the COPY gives the image these modes too
+            if name in self.links:
+                link_atomic(path, self.links[name])
+            else:
+                # Atomic: an interrupted or failed write (a full disk) leaves the old file whole.
+                mode = 0o755 if name in self.executables else 0o644
+                write_atomic(path, self.files[name], mode=mode)
+
+
+def _prune(top: Path, keep: set[Path]) -> None:
+    """Remove the files below `top` that are not in `keep`, and the directories left empty.
+    Nothing is followed: a symbolic link is removed as a file."""
+    if not top.is_dir() or top.is_symlink():
+        return
+    for entry in os.scandir(top):
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            _prune(path, keep)
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif path not in keep:
+            path.unlink()
 
 
 # The ports the image listens on: `Port 22` in sshd_config.j2, `c.ServerApp.port = 8888` in
@@ -90,26 +137,18 @@ JUPYTER_CONTAINER_PORT = 8888
 
 @dataclass(frozen=True)
 class _ConfigFile:
-    name: str
-    target: str
-    mode: str
+    name: str  # the template's output, as tests and `dlenv render` readers know it
+    target: str  # where the image holds it
+    executable: bool = False
 
-
-@dataclass(frozen=True)
-class _ConfigFileView:
-    """A configuration file as the Containerfile installs it: with its content's sha256, which
-    a bind-mounting RUN line carries so that a changed file rebuilds the step (buildah leaves
-    bind-mounted content out of its cache key; see the locked layers in Containerfile.j2)."""
-
-    name: str
-    target: str
-    mode: str
-    sha256: str
+    @property
+    def context_path(self) -> str:
+        return f"{ROOTFS}{self.target}"
 
 
 _CONFIG_FILES = (
-    _ConfigFile("sshd_config", "/etc/ssh/sshd_config", "0644"),
-    _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py", "0644"),
+    _ConfigFile("sshd_config", "/etc/ssh/sshd_config"),
+    _ConfigFile("jupyter_server_config.py", "/etc/dlenv/jupyter_server_config.py"),
     # JupyterLab's default settings, overridden for every user: jupyterlab_server reads
     # `default_setting_overrides.json` from the labconfig directory of each Jupyter config path,
     # /etc/jupyter among them (jupyterlab_server/settings_utils.py, _get_overrides; checked with
@@ -119,16 +158,15 @@ _CONFIG_FILES = (
     _ConfigFile(
         "jupyter_lab_overrides.json",
         "/etc/jupyter/labconfig/default_setting_overrides.json",
-        "0644",
     ),
-    _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh", "0644"),
-    _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", "0755"),
-    _ConfigFile("jupyter_lab.py", "/usr/local/bin/dlenv-jupyter-lab", "0755"),
-    _ConfigFile("idle_watch.py", "/usr/local/bin/dlenv-idle-watch", "0755"),
-    _ConfigFile("dotfiles.sh", "/usr/local/bin/dlenv-dotfiles", "0755"),
+    _ConfigFile("profile.sh", "/etc/profile.d/dlenv.sh"),
+    _ConfigFile("entrypoint.sh", "/usr/local/bin/dlenv-entrypoint", executable=True),
+    _ConfigFile("jupyter_lab.py", "/usr/local/bin/dlenv-jupyter-lab", executable=True),
+    _ConfigFile("idle_watch.py", "/usr/local/bin/dlenv-idle-watch", executable=True),
+    _ConfigFile("dotfiles.sh", "/usr/local/bin/dlenv-dotfiles", executable=True),
 )
-# The files the image's configuration step installs, in order (tests count its steps by them).
-CONFIG_FILE_NAMES = tuple(file.name for file in _CONFIG_FILES)
+# Each configuration file's path in the build context, by name.
+CONFIG_PATHS = {file.name: file.context_path for file in _CONFIG_FILES}
 # Packages some settings need: dotfiles are cloned with git (Debian's and Ubuntu's "git").
 DOTFILES_APT_PACKAGES = ("git",)
 
@@ -213,7 +251,6 @@ def render_context(given: RenderInput) -> BuildContext:
         "layers": [_layer_view(env, layer, through) for layer in env.layers],
         "layer_names": ", ".join(layer.name for layer in env.layers) or "none",
         "locked_layers": locked_views,
-        "timezone": spec.image.timezone,
         "labels": " \\\n      ".join(
             f'{key}="{_label_value(value)}"' for key, value in sorted(labels.items())
         ),
@@ -232,18 +269,19 @@ def render_context(given: RenderInput) -> BuildContext:
         "jupyter_lab.py": _templates.get_template("jupyter_lab.py.j2").render(),
         "dotfiles.sh": _templates.get_template("dotfiles.sh.j2").render(user=user),
     }
-    values["config_files"] = [
-        _ConfigFileView(
-            f.name, f.target, f.mode, hashlib.sha256(config[f.name].encode()).hexdigest()
-        )
-        for f in _CONFIG_FILES
-    ]
     files = {
         **lock_files,
         "Containerfile": _templates.get_template("Containerfile.j2").render(values),
-        **config,
+        **{f.context_path: config[f.name] for f in _CONFIG_FILES},
     }
-    return BuildContext(files)
+    executables = frozenset(f.context_path for f in _CONFIG_FILES if f.executable)
+    # The time zone, as Debian's tzdata configures it (/etc/localtime a link into the zoneinfo
+    # database, /etc/timezone its name): glibc, Python and SSH sessions read the link; no TZ
+    # variable is needed, and a new time zone rebuilds only the COPY.
+    timezone = spec.image.timezone
+    files[f"{ROOTFS}/etc/timezone"] = f"{timezone}\n"
+    links = {f"{ROOTFS}/etc/localtime": f"/usr/share/zoneinfo/{timezone}"}
+    return BuildContext(files, executables, links)
 
 
 def from_image(base_image: str, base: BaseDigest | None) -> str:

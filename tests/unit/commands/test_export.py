@@ -49,19 +49,27 @@ def test_devcontainer_writes_the_json_and_the_build_context(tmp_path: Path) -> N
     code, state = export(tmp_path, "devcontainer")
     assert code == 0
     folder = tmp_path / ".devcontainer"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "Containerfile", "devcontainer.json", "dotfiles.sh", "entrypoint.sh", "idle_watch.py",
-        "jupyter_lab.py", "jupyter_lab_overrides.json", "jupyter_server_config.py", "profile.sh",
-        "sshd_config",
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()) == [
+        "Containerfile", "devcontainer.json",
+        "rootfs/etc/dlenv/jupyter_server_config.py",
+        "rootfs/etc/jupyter/labconfig/default_setting_overrides.json",
+        "rootfs/etc/localtime",
+        "rootfs/etc/profile.d/dlenv.sh", "rootfs/etc/ssh/sshd_config", "rootfs/etc/timezone",
+        "rootfs/usr/local/bin/dlenv-dotfiles", "rootfs/usr/local/bin/dlenv-entrypoint",
+        "rootfs/usr/local/bin/dlenv-idle-watch", "rootfs/usr/local/bin/dlenv-jupyter-lab",
     ]  # fmt: skip
     document = json.loads((folder / "devcontainer.json").read_text())
     assert document["build"] == {"dockerfile": "Containerfile", "context": "."}
-    assert (folder / "entrypoint.sh").stat().st_mode & 0o777 == 0o755
+    # The image gets the modes the context has (one COPY): scripts 0755, the rest 0644.
+    bin_dir = folder / "rootfs/usr/local/bin"
+    assert {p.stat().st_mode & 0o777 for p in bin_dir.iterdir()} == {0o755}
+    assert (folder / "rootfs/etc/profile.d/dlenv.sh").stat().st_mode & 0o777 == 0o644
+    assert (folder / "rootfs/etc/localtime").readlink() == Path("/usr/share/zoneinfo/Etc/UTC")
     # The secrets the file mounts exist, and their values are in no written file.
     token = (state / "jupyter_token").read_text().strip()
     assert (state / "authorized_keys").read_text() == PUBLIC
-    for path in folder.iterdir():
-        assert token not in path.read_text()
+    for path in folder.rglob("*"):
+        assert path.is_dir() or path.is_symlink() or token not in path.read_text()
 
 
 def test_compose_writes_the_file_and_its_context_folder(tmp_path: Path) -> None:

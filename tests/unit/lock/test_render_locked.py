@@ -17,7 +17,7 @@ from tests.support.index_config import index_url
 from tests.support.locks import GOLDEN, fixture_lock
 from tests.unit.lock.test_stale import spec
 
-LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
+LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False)
 CASES = {
     "locked-cpu-system-ca": (BuilderCaps(), True),
     "locked-cpu-legacy-builder": (LEGACY, False),

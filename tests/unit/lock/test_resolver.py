@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,23 @@ def test_one_resolve_of_every_layer_split_back_into_layers() -> None:
     compile_command = uv.commands[0]
     assert compile_command.argv[:3] == (UV, "pip", "compile")
     assert compile_command.env == {}
+
+
+@pytest.mark.parametrize("same_version", [True, False])
+def test_uv_is_given_dlenvs_python_when_it_is_the_targets_version(
+    same_version: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise uv searches PATH for an interpreter of the target's version (through shims,
+    seconds on some machines) and builds any source distribution's metadata with it."""
+    monkeypatch.setattr(sys, "version_info", (3, 11 if same_version else 12, 0))
+    monkeypatch.setattr(sys, "executable", "/opt/py/bin/python3.11")
+    uv = FakeUv()
+    resolve_lock(uv, FIXTURE_INPUT, "3.11", base=BASE)
+    argv = uv.commands[0].argv
+    if same_version:
+        assert argv[argv.index("--python") + 1] == "/opt/py/bin/python3.11"
+    else:
+        assert "--python" not in argv
 
 
 def test_previous_versions_are_offered_as_preferences_and_ca_passed() -> None:

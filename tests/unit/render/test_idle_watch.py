@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from dlenv.render.context import CONFIG_PATHS
 from tests.unit.render.test_render import render_case
 
 CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured" / "idle"
@@ -22,7 +23,7 @@ CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured" / "idle"
 def watcher(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("DLENV_IDLE_STOP", "20")
     namespace: dict[str, Any] = {"__name__": "dlenv_idle_watch"}
-    exec(render_case("cpu-system-ca").files["idle_watch.py"], namespace)
+    exec(render_case("cpu-system-ca").files[CONFIG_PATHS["idle_watch.py"]], namespace)
     return namespace
 
 

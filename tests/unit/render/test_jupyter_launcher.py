@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dlenv.engine.caps import BuilderCaps
-from dlenv.render.context import RenderInput, render_context
+from dlenv.render.context import CONFIG_PATHS, RenderInput, render_context
 from dlenv.resolve import resolve
 from dlenv.spec.model import Spec
 from tests.support.index_config import TEST_INDEXES
@@ -33,7 +33,7 @@ answers = [
 def launcher(tmp_path: Path) -> Path:
     env = resolve(Spec(), indexes=TEST_INDEXES)
     files = render_context(RenderInput(env, BuilderCaps(), uid=1000, gid=1000)).files
-    text = files["jupyter_lab.py"]
+    text = files[CONFIG_PATHS["jupyter_lab.py"]]
     path = tmp_path / "dlenv-jupyter-lab"
     path.write_text(text)
     return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -14,12 +13,13 @@ import pytest
 from dlenv.engine.caps import BuilderCaps
 from dlenv.knowledge.uv_wheels import uv_wheel_hashes
 from dlenv.render import RenderInput, render_context
+from dlenv.render.context import CONFIG_PATHS, BuildContext
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
 from tests.support.index_config import MIRROR_BASES, TEST_INDEXES
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "render"
-LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False, copy_chmod=False)
+LEGACY = BuilderCaps(cache_mounts=False, secret_mounts=False)
 
 CPU_TEST_SPEC = {
     "name": "e2e",
@@ -57,8 +57,18 @@ def test_golden_build_context(case: str) -> None:
     directory = GOLDEN / case
     if os.environ.get("DLENV_UPDATE_GOLDEN"):
         context.write(directory)
-    expected = {p.name: p.read_text() for p in sorted(directory.iterdir())}
+    entries = sorted(directory.rglob("*"))
+    links = {str(p.relative_to(directory)): str(p.readlink()) for p in entries if p.is_symlink()}
+    expected = {
+        str(p.relative_to(directory)): p.read_text()
+        for p in entries
+        if p.is_file() and not p.is_symlink()
+    }
     assert dict(context.files) == expected
+    assert dict(context.links) == links
+    for name in context.files:  # the COPY takes the modes the context has
+        executable = (directory / name).stat().st_mode & 0o111 != 0
+        assert executable == (name in context.executables), name
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -91,15 +101,16 @@ def test_no_host_keys_or_secrets_in_the_image() -> None:
     # The CA bundle is only ever a secret mount, never copied, added or bind-mounted in: the
     # build context holds only rendered files (a bind mount names one by source=).
     copied = [line for line in containerfile.splitlines() if line.startswith(("COPY", "ADD"))]
-    assert not any("ca" in line.split()[-2] for line in copied)
+    assert [line.split()[-2] for line in copied] == ["rootfs/"]
+    assert all(name == "Containerfile" or name.startswith("rootfs/") for name in files)
     bound = re.findall(r"--mount=type=bind,source=([^,]+),", containerfile)
-    assert bound and set(bound) <= set(files)
+    assert set(bound) <= set(files)
     assert not any("ca" in name.split(".")[0].split("-") for name in bound)
     assert "--mount=type=secret,id=dlenv-ca" in containerfile
 
 
 def test_sshd_is_key_only_and_user_only() -> None:
-    sshd = render_case("default-gpu").files["sshd_config"]
+    sshd = render_case("default-gpu").files[CONFIG_PATHS["sshd_config"]]
     for line in (
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
@@ -111,7 +122,7 @@ def test_sshd_is_key_only_and_user_only() -> None:
 
 
 def test_sshd_forwards_only_local_tcp_and_speaks_only_modern_algorithms() -> None:
-    lines = render_case("default-gpu").files["sshd_config"].splitlines()
+    lines = render_case("default-gpu").files[CONFIG_PATHS["sshd_config"]].splitlines()
     for line in (
         "AllowTcpForwarding local",  # IDEs forward ports with -L; -R would open listeners
         "AllowAgentForwarding no",
@@ -141,12 +152,12 @@ def test_sshd_forwards_only_local_tcp_and_speaks_only_modern_algorithms() -> Non
 
 
 def test_jupyter_allows_no_password_to_be_set() -> None:
-    config = render_case("default-gpu").files["jupyter_server_config.py"]
+    config = render_case("default-gpu").files[CONFIG_PATHS["jupyter_server_config.py"]]
     assert "c.PasswordIdentityProvider.allow_password_change = False" in config.splitlines()
 
 
 def test_jupyter_runs_without_a_way_to_new_privileges() -> None:
-    entrypoint = render_case("default-gpu").files["entrypoint.sh"]
+    entrypoint = render_case("default-gpu").files[CONFIG_PATHS["entrypoint.sh"]]
     start = entrypoint[entrypoint.index("setpriv") :].split("&")[0]
     assert "--no-new-privs" in start and "/usr/local/bin/dlenv-jupyter-lab --config" in start
     # The token copy is written while /run/dlenv is still root's (no CAP_DAC_OVERRIDE needed).
@@ -258,19 +269,80 @@ def test_layers_go_from_heaviest_to_lightest() -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_scripts_pass_shellcheck(case: str, tmp_path: Path) -> None:
     render_case(case).write(tmp_path)
-    scripts = [str(tmp_path / "entrypoint.sh"), str(tmp_path / "profile.sh")]
+    scripts = [str(tmp_path / CONFIG_PATHS[name]) for name in ("entrypoint.sh", "profile.sh")]
     done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
 
 
-def test_config_files_are_installed_in_one_step_carrying_their_sha256() -> None:
-    files = render_case("cpu-system-ca").files
-    containerfile = files["Containerfile"]
-    pinned = {
-        name: sha for sha, name in re.findall(r'"([0-9a-f]{64})  ([\w.]+)"', containerfile)
+@pytest.mark.parametrize("case", ["cpu-system-ca", "cpu-legacy-builder"])
+def test_config_files_are_installed_by_one_copy_of_the_rootfs_tree(case: str) -> None:
+    """Whatever the builder: one COPY, no RUN after the package layers (a RUN starts a
+    container: about a second of every rebuild), and the files laid out as the image holds them."""
+    context = render_case(case)
+    steps = [line.split(" ", 1)[0] for line in context.files["Containerfile"].splitlines()]
+    steps = [s for s in steps if s.isupper()]
+    assert steps[-2:] == ["USER", "COPY"]
+    assert "COPY rootfs/ /" in context.files["Containerfile"].splitlines()
+    config = {name for name in context.files if name.startswith("rootfs/")}
+    assert config == {*CONFIG_PATHS.values(), "rootfs/etc/timezone"}
+    assert "rootfs/usr/local/bin/dlenv-entrypoint" in context.executables
+    assert "rootfs/etc/ssh/sshd_config" not in context.executables
+
+
+def test_the_time_zone_is_a_link_in_the_tree_and_changes_only_it() -> None:
+    """As Debian's tzdata sets it: /etc/localtime a link into the zoneinfo database (the COPY
+    keeps it a link), /etc/timezone its name. No TZ variable, no RUN."""
+    utc = render_case("cpu-system-ca")
+    spec, caps, ca = CASES["cpu-system-ca"]
+    berlin_spec = apply_overrides(spec, {"image.timezone": "Europe/Berlin"})
+    berlin = render_context(
+        RenderInput(resolve(berlin_spec, indexes=TEST_INDEXES), caps, 1000, 1000, ca)
+    )
+    assert berlin.links == {"rootfs/etc/localtime": "/usr/share/zoneinfo/Europe/Berlin"}
+    assert berlin.files["rootfs/etc/timezone"] == "Europe/Berlin\n"
+    changed = {n for n in {*utc.files, *berlin.files} if utc.files.get(n) != berlin.files.get(n)}
+    assert changed == {"rootfs/etc/timezone"}
+    assert "TZ" not in berlin.files["Containerfile"]
+    assert berlin.digest != utc.digest
+
+
+def test_a_mode_or_link_change_changes_the_digest() -> None:
+    context = render_case("cpu-system-ca")
+    flipped = BuildContext(
+        context.files, context.executables ^ {"rootfs/etc/ssh/sshd_config"}, context.links
+    )
+    assert flipped.digest != context.digest
+    relinked = BuildContext(
+        context.files, context.executables, {"rootfs/etc/localtime": "/usr/share/zoneinfo/UTC"}
+    )
+    assert relinked.digest != context.digest
+
+
+def test_writing_removes_what_the_rootfs_tree_no_longer_holds(tmp_path: Path) -> None:
+    """The COPY takes rootfs/ whole: a file an older render left there, or the temporary file
+    of an interrupted write, must not reach the image. Files beside rootfs/ are kept."""
+    context = render_case("cpu-system-ca")
+    stale = tmp_path / "rootfs/etc/dlenv/old.conf"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+    (tmp_path / "rootfs/opt/empty").mkdir(parents=True)
+    leftover = tmp_path / "rootfs/etc/ssh/.sshd_config.x1y2"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("half")
+    (tmp_path / "rootfs/etc/link").symlink_to("/etc/passwd")
+    (tmp_path / "rootfs/etc/localtime").write_text("a file where the link goes")
+    mine = tmp_path / "notes.txt"
+    mine.write_text("kept")
+    context.write(tmp_path)
+    written = {
+        str(p.relative_to(tmp_path))
+        for p in tmp_path.rglob("*")
+        if p.is_symlink() or not p.is_dir()
     }
-    for name in ("sshd_config", "jupyter_server_config.py", "profile.sh", "entrypoint.sh"):
-        # A changed file changes the RUN line, so buildah cannot reuse the old layer.
-        assert pinned[name] == hashlib.sha256(files[name].encode()).hexdigest()
-    assert "install -D -m 0755 entrypoint.sh /usr/local/bin/dlenv-entrypoint" in containerfile
-    assert not any(line.startswith("COPY") for line in containerfile.splitlines())
+    assert written == {*context.files, *context.links, "notes.txt"}
+    assert (tmp_path / "rootfs/etc/localtime").readlink() == Path("/usr/share/zoneinfo/Etc/UTC")
+    assert not (tmp_path / "rootfs/opt").exists()
+    assert Path("/etc/passwd").exists()
+    for name in context.files:
+        mode = (tmp_path / name).stat().st_mode & 0o777
+        assert mode == (0o755 if name in context.executables else 0o644), name
