@@ -465,8 +465,12 @@ def check_daemon_loss_and_reboot(made: Env, own_dockerd: OwnDockerd) -> None:
     # The build context in the state directory is whole: what `render` writes, byte for byte.
     rendered = made.cli.cwd / "rendered"
     made.cli("render", "--out", str(rendered), "--ca-bundle", CA_BUNDLE)
-    for written in rendered.iterdir():
-        assert (state / "context" / written.name).read_bytes() == written.read_bytes()
+    for written in rendered.rglob("*"):
+        kept = state / "context" / written.relative_to(rendered)
+        if written.is_symlink():
+            assert kept.readlink() == written.readlink()
+        elif written.is_file():
+            assert kept.read_bytes() == written.read_bytes()
 
     # Back: the same command finishes, then a "reboot" kills everything the daemon ran.
     own_dockerd.start()
