@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 import typer
 
@@ -24,9 +24,10 @@ from dlenv.environment.project import Project, open_project
 from dlenv.environment.resolution import load_effective_spec
 from dlenv.environment.trust import trust_decisions
 from dlenv.errors import UsageError
-from dlenv.files import link_atomic, write_atomic
+from dlenv.files import write_atomic
 from dlenv.render import compose as compose_format
 from dlenv.render import devcontainer as devcontainer_format
+from dlenv.render.context import BuildContext
 from dlenv.render.export_source import ExportSource
 from dlenv.render.kube import FLAVORS, KubeSecret
 
@@ -70,12 +71,14 @@ def devcontainer_command(
     """Write .devcontainer/devcontainer.json (and the build context) for the Dev Containers CLI."""
     folder = ctx.cwd / out_dir / devcontainer_format.FOLDER
 
-    def files(source: ExportSource, project: Project) -> dict[Path, ExportFile]:
+    def files(source: ExportSource, project: Project) -> dict[Path, str]:
         text = devcontainer_format.devcontainer_text(source)
-        own = {folder / devcontainer_format.FILE_NAME: ExportFile(text)}
-        return own | _context(source, project, folder)
+        return {folder / devcontainer_format.FILE_NAME: text}
 
-    _export(options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files)
+    _export(
+        options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files,
+        context_folder=folder,
+    )  # fmt: skip
 
 
 @env_options("run")
@@ -91,30 +94,14 @@ def compose_command(
     """Write compose.yaml (and the build context) for docker-compose or podman-compose."""
     folder = ctx.cwd / out_dir
 
-    def files(source: ExportSource, project: Project) -> dict[Path, ExportFile]:
+    def files(source: ExportSource, project: Project) -> dict[Path, str]:
         text = compose_format.compose_text(source, spec_source=project.source)
-        context = _context(source, project, folder / compose_format.CONTEXT_FOLDER)
-        return {folder / compose_format.FILE_NAME: ExportFile(text)} | context
+        return {folder / compose_format.FILE_NAME: text}
 
-    _export(options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files)
-
-
-class ExportFile(NamedTuple):
-    text: str
-    executable: bool = False
-    link: str | None = None  # a symbolic link's target (`text` is then empty)
-
-
-def _context(source: ExportSource, project: Project, folder: Path) -> dict[Path, ExportFile]:
-    """The build context's files, unless the export runs a built image."""
-    if source.image is not None:
-        return {}
-    context = project.context
-    files = {
-        folder / name: ExportFile(text, name in context.executables)
-        for name, text in context.files.items()
-    }
-    return files | {folder / name: ExportFile("", link=to) for name, to in context.links.items()}
+    _export(
+        options, ctx, authorized_keys or [], image=image, force=force, yes=yes, files=files,
+        context_folder=folder / compose_format.CONTEXT_FOLDER,
+    )  # fmt: skip
 
 
 def _export(
@@ -125,21 +112,28 @@ def _export(
     image: bool,
     force: bool,
     yes: bool,
-    files: Callable[[ExportSource, Project], Mapping[Path, ExportFile]],
+    files: Callable[[ExportSource, Project], Mapping[Path, str]],
+    context_folder: Path,
 ) -> None:
+    """Write the format's own files and, unless the export runs a built image, the build context
+    into `context_folder`, by the same `BuildContext.write` a build uses (modes, links, folders
+    0755 whatever the umask: the context's COPY gives the image what the folder holds)."""
     loaded = spec, source_name = load_effective_spec(options, ctx)
     decisions = trust_decisions(spec, options, key_flags=key_files, cwd=ctx.cwd, home=ctx.home)
     confirm_trust(decisions, source_name, yes=yes)
     project = open_project(options, ctx, loaded)
     source = export_source(project, key_files, use_image=image)
-    written = files(source, project)
-    _refuse_to_replace(written, force=force)
-    for path, file in sorted(written.items()):
+    own = files(source, project)
+    context = None if source.image is not None else project.context
+    _refuse_to_replace(own, context, context_folder, force=force)
+    for path, text in sorted(own.items()):
         path.parent.mkdir(parents=True, exist_ok=True)
-        if file.link is not None:
-            link_atomic(path, file.link)
-        else:
-            write_atomic(path, file.text, mode=0o755 if file.executable else 0o644)
+        write_atomic(path, text, mode=0o644)
+    written = list(own)
+    if context is not None:
+        context.write(context_folder)
+        written += [context_folder / name for name in [*context.files, *context.links]]
+    for path in sorted(written):
         out.print(str(_shown(path, ctx.cwd)), markup=False, highlight=False)
     info(
         f"engine: {project.engine.name}; the Jupyter token and authorized keys stay in "
@@ -147,10 +141,21 @@ def _export(
     )
 
 
-def _refuse_to_replace(files: Mapping[Path, ExportFile], *, force: bool) -> None:
+def _refuse_to_replace(
+    own: Mapping[Path, str], context: BuildContext | None, folder: Path, *, force: bool
+) -> None:
+    texts = dict(own) | (
+        {folder / name: text for name, text in context.files.items()} if context else {}
+    )
+    links = {folder / name: to for name, to in context.links.items()} if context else {}
     changed = [
-        path for path, file in sorted(files.items())
-        if _differs(path, file)
+        path for path, text in sorted(texts.items())
+        if path.is_symlink()
+        or (path.exists() and path.read_text(encoding="utf-8", errors="replace") != text)
+    ] + [
+        path for path, to in sorted(links.items())
+        if (path.is_symlink() and str(path.readlink()) != to)
+        or (path.exists() and not path.is_symlink())
     ]  # fmt: skip
     if changed and not force:
         listing = ", ".join(str(p) for p in changed)
@@ -158,15 +163,6 @@ def _refuse_to_replace(files: Mapping[Path, ExportFile], *, force: bool) -> None
             f"these files exist and differ from the export: {listing}",
             hint="Pass --force to replace them, or --out DIR to write elsewhere.",
         )
-
-
-def _differs(path: Path, file: ExportFile) -> bool:
-    """Whether writing `file` would replace something else at `path` (never following a link)."""
-    if path.is_symlink():
-        return file.link != str(path.readlink())
-    if not path.exists():
-        return False
-    return file.link is not None or path.read_text(encoding="utf-8", errors="replace") != file.text
 
 
 def _shown(path: Path, cwd: Path) -> Path:

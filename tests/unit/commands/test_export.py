@@ -6,6 +6,7 @@ runner."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,20 @@ def export(
     ctx = make_context(tmp_path, runner)
     code = run(["export", *args, "--authorized-keys", str(tmp_path / "key.pub")], ctx)
     return code, ctx.state_root / "envs" / "demo"
+
+
+def test_the_context_folders_are_0755_whatever_the_umask(tmp_path: Path) -> None:
+    """The image's /etc and /usr/local/bin get the modes of the context's folders (one COPY):
+    a private umask must not make them 0700 in the image."""
+    previous = os.umask(0o077)
+    try:
+        code, _ = export(tmp_path, "devcontainer")
+    finally:
+        os.umask(previous)
+    assert code == 0
+    rootfs = tmp_path / ".devcontainer" / "rootfs"
+    folders = [rootfs, *(p for p in rootfs.rglob("*") if p.is_dir() and not p.is_symlink())]
+    assert {p.stat().st_mode & 0o777 for p in folders} == {0o755}
 
 
 def test_devcontainer_writes_the_json_and_the_build_context(tmp_path: Path) -> None:
