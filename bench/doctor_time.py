@@ -18,6 +18,10 @@ from pathlib import Path
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.build_bench import compile_bytecode  # noqa: E402  (the repository root, only now)
+
 CI_DOCKER = "unix:///var/lib/dlenv-ci-docker/docker.sock"
 
 
@@ -59,8 +63,11 @@ def main() -> None:
     # This interpreter, not `dlenv` from PATH: where PATH starts with pyenv's shims (the CI
     # machine), the shim's own bash start-up (about 0.4 s) would be timed as dlenv's.
     dlenv = [sys.executable, "-m", "dlenv"]
+    compile_bytecode(HERE.parent / "src")
     wall([*dlenv, "doctor"], env)  # warm the page cache once
     cases = {
+        # The floor: this interpreter's own start-up, with whatever site's .pth files import.
+        "python -c pass (interpreter start-up)": [sys.executable, "-c", "pass"],
         "dlenv doctor": [*dlenv, "doctor"],
         "dlenv doctor --json": [*dlenv, "doctor", "--json"],
         "dlenv --version (CLI start-up alone)": [*dlenv, "--version"],

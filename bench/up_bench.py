@@ -32,6 +32,7 @@ from bench.build_bench import (  # noqa: E402  (the repository root is on sys.pa
     UV_VERSION,
     Sandbox,
     _toml_list,
+    compile_bytecode,
     machine,
 )
 
@@ -76,6 +77,8 @@ def main() -> None:
     key = parent / "key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     ca = ["--ca-bundle", str(args.ca_bundle)] if args.ca_bundle else []
+    compile_bytecode(repo / "src")
+    compile_bytecode(old_tree / "src")
     sides = {
         "A": side(box, "upa", repo / "src", (2471, 8471)),
         "B": side(box, "upb", old_tree / "src", (2472, 8472)),

@@ -152,18 +152,22 @@ def test_no_package_caches_are_left_in_the_image(project: Cli, built: str) -> No
     assert homes.strip() == ""
 
 
-def test_a_spec_change_makes_the_lock_stale_and_the_build_refuse(project: Cli, built: str) -> None:
-    spec = project.cwd / "dlenv.toml"
+def test_with_locked_a_spec_change_makes_the_build_refuse_the_stale_lock(
+    project: Cli, built: str
+) -> None:
+    spec, lock = project.cwd / "dlenv.toml", project.cwd / "dlenv.lock"
     original = spec.read_text()
+    before = lock.read_bytes()
     try:
         spec.write_text(spec_text(["rich", "idna"]))
         check = project("lock", "--check", check=False)
         assert check.returncode == 1
         assert "layer extra: added idna" in check.stderr
-        build = project("build", "--ca-bundle", CA_BUNDLE, check=False)
+        build = project("build", "--locked", "--ca-bundle", CA_BUNDLE, check=False)
         assert build.returncode == 1
         assert "stale" in build.stderr and "dlenv lock" in build.stderr
         assert "Traceback" not in build.stderr
+        assert lock.read_bytes() == before  # --locked never writes the lock
     finally:
         spec.write_text(original)
 
@@ -187,26 +191,29 @@ def test_push_then_pull_back_by_digest(project: Cli, built: str, registry: str) 
 def test_adding_a_package_relocks_only_the_changed_layer_and_rebuilds_it(
     project: Cli, built: str
 ) -> None:
-    """Issue 15: the re-lock resolves only the layers from the first changed one (real uv
-    against the index), keeps the unchanged layer's pins and hashes, and asks no container
-    for python3 again; the build reuses the unchanged layer and installs the new pins."""
+    """Issue 15: `dlenv build` after a spec change re-locks first (no `dlenv lock` run): only
+    the layers from the first changed one are resolved (real uv against the index), the
+    unchanged layer keeps its pins and hashes, no container is asked for python3 again; the
+    build reuses the unchanged layer and installs the new pins."""
     spec, lock = project.cwd / "dlenv.toml", project.cwd / "dlenv.lock"
     original_spec, original_lock = spec.read_text(), lock.read_text()
     before = tomllib.loads(original_lock)
     image = ""
     try:
         spec.write_text(spec_text(["rich", "idna"]))
-        relocked = project("lock")
-        assert "asking" not in relocked.stderr  # python3's version came from the previous lock
+        done = project("build", "--ca-bundle", CA_BUNDLE)
+        assert "dlenv.lock is stale (layer extra: added idna): re-locking" in done.stderr
+        assert "asking" not in done.stderr  # python3's version came from the previous lock
         after = tomllib.loads(lock.read_text())
         layers = {layer["name"]: layer for layer in after["layers"]}
         assert layers["core"] == before["layers"][0]  # same pins, same hashes
         assert "idna" in {p["name"] for p in layers["extra"]["packages"]}
         project("lock", "--check")
-        done = project("build", "--ca-bundle", CA_BUNDLE)
         image = done.stdout.strip().splitlines()[-1]
         frozen = in_image(project, image, "uv pip freeze --python /opt/venv/bin/python")
         assert "idna==" + locked_pins(project)["idna"] in frozen.split()
+        again = project("build", "--locked", "--ca-bundle", CA_BUNDLE)  # now current
+        assert again.stdout.strip().splitlines()[-1] == image
     finally:
         spec.write_text(original_spec)
         lock.write_text(original_lock)

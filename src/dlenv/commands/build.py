@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlenv.commands.options import env_options
+from dlenv.commands.options import LockedOption, env_options
 from dlenv.console import out, success
 from dlenv.context import AppContext
 from dlenv.environment.lifecycle import build_platforms, ensure_image
@@ -27,12 +27,14 @@ def build_command(
         help="Build a manifest list for these platforms, e.g. linux/amd64,linux/arm64 (podman; "
         "foreign ones need QEMU emulation).",
     ),
+    locked: LockedOption = False,
 ) -> None:
     """Build the environment's image (skipped when an identical one exists).
 
-    --no-cache rebuilds every layer.
+    --no-cache rebuilds every layer. A dlenv.lock the spec has moved away from is re-locked
+    first (--locked refuses it instead).
     """
-    project = open_project(options, ctx)
+    project = open_project(options, ctx, relock=not locked)
     if platform is not None:
         out.print(build_platforms(project, platform, no_cache=no_cache))
         return

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from dlenv.commands.options import env_options
-from dlenv.console import info, out, success, warn
+from dlenv.console import out, success
 from dlenv.context import AppContext
-from dlenv.engine.base import IMAGE_ID, BaseDigest
-from dlenv.engine.cli_engine import CliEngine
 from dlenv.engine.detect import open_engine
+from dlenv.environment.locking import previous_lock, write_new_lock
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
-from dlenv.errors import DlenvError, EngineError, UsageError
-from dlenv.lock import Lock, lock_input, read_lock, stale_reasons, write_lock
+from dlenv.errors import DlenvError
+from dlenv.lock import lock_input, read_lock, stale_reasons
 from dlenv.lock.locate import lock_path
-from dlenv.lock.resolver import known_system_python, probe_system_python, resolve_lock
 
 
 class LockCheckFailed(DlenvError):
@@ -57,66 +53,8 @@ def lock_command(
             )
         success(f"{path} is up to date ({previous.package_count} packages)")
         return
-    previous = _previous_lock(path)
-    runner = ctx.runner
-    engine = open_engine(options.engine, effective.engine, runner)[0]
-    base = _base_digest(engine, env.base_image, None if upgrade else previous)
-    kept = None if upgrade else previous
-    if env.spec.python.version != "system":
-        target = env.spec.python.version
-    elif (known := known_system_python(kept, base)) is not None:
-        target = known
-    else:
-        info(f'python.version = "system": asking {env.base_image} for its python3 version')
-        target = probe_system_python(runner, engine.name, env.base_image)
-    info(f"resolving {len(wanted.layers)} layers for Python {target}, linux/amd64 + linux/arm64")
+    previous = None if upgrade else previous_lock(path)
+    engine = open_engine(options.engine, effective.engine, ctx.runner)[0]
     ca_bundle = (ctx.cwd / options.ca_bundle.expanduser()).resolve() if options.ca_bundle else None
-    lock = resolve_lock(
-        runner,
-        wanted,
-        target,
-        previous=kept,
-        ca_bundle=ca_bundle,
-        indexes=env.indexes,
-        base=base,
-    )
-    write_lock(path, lock)
-    for layer in lock.layers:
-        info(f"  {layer.name}: {len(layer.packages)} packages")
-    success(f"wrote {path} ({lock.package_count} packages, {lock.resolver})")
+    write_new_lock(path, env, engine, ctx.runner, previous=previous, ca_bundle=ca_bundle)
     out.print(str(path))
-
-
-def _base_digest(engine: CliEngine, base_image: str, previous: Lock | None) -> BaseDigest:
-    """The digest the build pins the base to. A previous lock's is kept for the same base, as
-    its package versions are (`--upgrade` asks the engine again): a re-lock for a new package
-    does not move the base."""
-    if previous is not None and previous.base is not None and previous.base_image == base_image:
-        return previous.base
-    info(f"asking {engine.name} for the digest of {base_image}")
-    try:
-        found = engine.base_digest(base_image)
-    except EngineError as error:
-        error.hint = (
-            "dlenv.lock records the base image's digest, so the image must be present or "
-            "pullable. Check its name and your network, or pass --base-image REF with an image "
-            "you have locally."
-        )
-        raise
-    if found.kind == IMAGE_ID:
-        warn(
-            f"{base_image} has no registry digest in {engine.name} (imported or built locally): "
-            f"the lock pins its image ID {found.digest}, which only an engine holding this very "
-            "image can build from"
-        )
-    return found
-
-
-def _previous_lock(path: Path) -> Lock | None:
-    """The lock whose versions to keep. One that does not read (damaged, edited, an older
-    format) is replaced, never trusted: its pins would become uv's preferences."""
-    try:
-        return read_lock(path)
-    except UsageError as exc:
-        warn(f"{exc.message}; resolving afresh, without its versions")
-        return None

@@ -24,6 +24,15 @@ RUN_PANEL = "Running"
 SPEC_HELP = "Spec file (default: ./dlenv.toml, else the embedded default spec)."
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+# For the commands that build (build, up): without it they re-lock a stale dlenv.lock first.
+LockedOption = Annotated[
+    bool,
+    typer.Option(
+        "--locked",
+        help="Refuse a dlenv.lock that no longer matches the spec instead of re-locking it (CI).",
+        rich_help_panel=ENV_PANEL,
+    ),
+]
 # For commands that read the spec but act on no environment (doctor, spec).
 SpecOption = Annotated[
     Path | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlenv.commands.options import AuthorizedKeysOption, JsonOption, env_options
+from dlenv.commands.options import AuthorizedKeysOption, JsonOption, LockedOption, env_options
 from dlenv.commands.output import print_access
 from dlenv.commands.trust_prompt import confirm_trust
 from dlenv.console import info, print_json
@@ -39,6 +39,7 @@ def up_command(
         help="Also start the environment at boot: a systemd unit (enabled where systemd runs).",
     ),
     as_json: JsonOption = False,
+    locked: LockedOption = False,
 ) -> None:
     """Build the image if needed, start the environment, wait until SSH and Jupyter answer."""
     loaded = spec, source = load_effective_spec(options, ctx)
@@ -46,7 +47,7 @@ def up_command(
         spec, options, key_flags=authorized_keys or [], cwd=ctx.cwd, home=ctx.home
     )
     confirm_trust(decisions, source, yes=yes)
-    project = open_project(options, ctx, loaded, will_run=True)
+    project = open_project(options, ctx, loaded, will_run=True, relock=not locked)
     access = bring_up(project, authorized_keys or [], timeout=timeout)
     if autostart:
         info(f"autostart unit: {enable_autostart(project)}")

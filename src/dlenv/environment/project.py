@@ -18,6 +18,7 @@ from dlenv.engine.relay_urls import python_download_base, url_hosts
 from dlenv.environment.box import Box, open_box
 from dlenv.environment.host_paths import resolve_workspace
 from dlenv.environment.index_config import python_download_url
+from dlenv.environment.locking import lock_following_spec
 from dlenv.environment.names import CACHES, EnvNames, shared_cache_volume
 from dlenv.environment.options import EnvOptions
 from dlenv.environment.resolution import load_effective_spec, resolve_here
@@ -285,9 +286,12 @@ def open_project(
     loaded: tuple[Spec, str] | None = None,
     *,
     will_run: bool = False,
+    relock: bool = False,
 ) -> Project:
     """`loaded`: the effective spec and its source, when the caller has read them already;
-    `will_run`: the caller starts a container, so the engine's facts are read meanwhile."""
+    `will_run`: the caller starts a container, so the engine's facts are read meanwhile;
+    `relock`: the caller builds, and a stale dlenv.lock is re-locked first (`build` and `up`
+    without --locked) rather than refused."""
     spec, source = loaded or load_effective_spec(options, ctx)
     # The engine first: with none installed, that is the first thing to fix, and resolving
     # (nvidia-smi, uv) would only delay the message.
@@ -300,7 +304,11 @@ def open_project(
     # The GPUs and driver are the box's; the package indexes are this machine's configuration.
     resolved = resolve_here(spec, ctx, host_runner=box.runner if box else None)
     ca_bundle = _check_ca_bundle(options.ca_bundle, ctx.cwd)
-    lock = lock_for_build(lock_path(source, ctx.cwd), resolved)
+    path = lock_path(source, ctx.cwd)
+    if relock:
+        lock = lock_following_spec(path, resolved, engine, ctx.runner, ca_bundle=ca_bundle)
+    else:
+        lock = lock_for_build(path, resolved)
     given = RenderInput(
         env=resolved,
         caps=engine.caps,

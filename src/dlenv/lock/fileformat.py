@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dlenv.errors import DlenvError, UsageError
+from dlenv.files import write_atomic
 from dlenv.lock.model import FORMAT_VERSION, Lock, LockedLayer, LockedPackage
 from dlenv.lock.validate import REGENERATE_HINT, LockFieldError
 from dlenv.lock.where import KeyPath, key_path, line_of
@@ -119,9 +120,9 @@ def read_lock(path: Path) -> Lock | None:
 
 
 def write_lock(path: Path, lock: Lock) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps(lock), encoding="utf-8")
-    tmp.replace(path)
+    """Whole or not at all; a temporary file of its own, so two `dlenv up` re-locking one
+    environment at once cannot interleave their bytes. 0644: the lock is meant to be shared."""
+    write_atomic(path, dumps(lock), mode=0o644)
 
 
 class _Bad(Exception):

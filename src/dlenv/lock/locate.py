@@ -26,8 +26,10 @@ def lock_path(spec_source: str, cwd: Path) -> Path:
 def lock_for_build(path: Path, env: ResolvedEnv) -> Lock | None:
     """The lock to build from: None without one; an error when it no longer matches the spec.
 
-    A stale lock is refused rather than ignored: building something other than what the lock
-    says would defeat its purpose, and re-locking silently would change versions unasked.
+    For `--locked` builds and the commands that only read the lock (render, export, push): a
+    stale lock is refused rather than ignored, as building something other than what the lock
+    says would defeat its purpose. `build` and `up` re-lock instead
+    (dlenv.environment.locking.lock_following_spec).
     """
     lock = read_lock(path)
     if lock is None:
@@ -38,6 +40,7 @@ def lock_for_build(path: Path, env: ResolvedEnv) -> Lock | None:
             f"{path} is stale: the spec changed since it was written",
             details="\n".join(f"- {reason}" for reason in reasons),
             hint="Run `dlenv lock` to update it (versions already locked are kept where they "
-            f"still fit), or delete {path.name} to build without a lock.",
+            "still fit; `dlenv build` and `dlenv up` do it themselves without --locked), or "
+            f"delete {path.name} to build without a lock.",
         )
     return lock

@@ -156,9 +156,9 @@ def test_no_lock_object_with_a_hostile_value_can_be_made() -> None:
 
 def test_dlenv_lock_replaces_a_lock_it_cannot_read(tmp_path: Path) -> None:
     """The fix the errors name must work: `dlenv lock` does not trust, or choke on, the old one."""
-    from dlenv.commands.lock import _previous_lock
+    from dlenv.environment.locking import previous_lock
 
     project(tmp_path, edited('version = "1.3.3"', 'version = "1.3.2"'))
-    assert _previous_lock(tmp_path / "dlenv.lock") is None
+    assert previous_lock(tmp_path / "dlenv.lock") is None
     project(tmp_path, dumps(fixture_lock()))
-    assert _previous_lock(tmp_path / "dlenv.lock") == fixture_lock()
+    assert previous_lock(tmp_path / "dlenv.lock") == fixture_lock()
