@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from dlenv.cli import run
 from dlenv.engine.caps import BUILDAH_CAPS
 from dlenv.engine.cli_engine import CliEngine, EngineKind
 from dlenv.environment.locking import lock_following_spec
 from dlenv.errors import UsageError
 from dlenv.lock import read_lock, write_lock
 from dlenv.resolve import resolve
+from tests.support.context import make_context
 from tests.support.fake_uv import UV, FakeUv
 from tests.support.fakes import FakeRunner
+from tests.support.index_config import uv_answers
 from tests.support.locks import fixture_lock
 from tests.unit.lock.test_resolver import INCREMENTAL
 from tests.unit.lock.test_stale import spec
@@ -79,3 +82,38 @@ def test_a_lock_that_does_not_read_is_an_error_and_is_kept(tmp_path: Path) -> No
     with pytest.raises(UsageError):
         lock_following_spec(path, resolve(spec()), engine_never_asked(), FakeUv(), ca_bundle=None)
     assert path.read_text() == "this is not TOML [\n"
+
+
+CPU_SPEC = """\
+profile = "cpu"
+engine = "podman"
+[image]
+base = "localhost/dlenv-test/debian:bookworm"
+[python]
+version = "system"
+packages = ["matplotlib", "pandas"]
+groups = ["polars"]
+extra = ["rich", "seaborn", "tqdm"]
+[torch]
+enabled = false
+"""
+
+
+@pytest.mark.parametrize("command", [["build"], ["up", "--yes"]])
+def test_with_locked_build_and_up_refuse_a_stale_lock_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """The spec adds tqdm to the fixture lock's `extra`: with --locked, the command stops at the
+    lock (exit 1, the reason and both fixes named), before any engine command or uv run."""
+    (tmp_path / "dlenv.toml").write_text(CPU_SPEC)
+    write_lock(tmp_path / "dlenv.lock", fixture_lock())
+    before = (tmp_path / "dlenv.lock").read_bytes()
+    runner = FakeRunner(responses=uv_answers(), programs={"podman": "/usr/bin/podman"})
+    assert run([*command, "--locked"], make_context(tmp_path, runner)) == 1
+    said = capsys.readouterr().err
+    assert "dlenv.lock is stale" in said and "layer extra: added tqdm" in said
+    assert "dlenv lock" in said and "without --locked" in said
+    assert (tmp_path / "dlenv.lock").read_bytes() == before
+    # The index probes, and `up`'s `podman info` read ahead: no resolve, no build, no container.
+    asked = {"env" if call[0] == "env" else " ".join(call[:2]) for call in runner.calls}
+    assert asked <= {"env", "podman info"}
