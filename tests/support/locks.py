@@ -27,6 +27,21 @@ FIXTURE_INPUT = LockInput(
 )
 
 
+# FIXTURE_INPUT's spec as a dlenv.toml (the same as tests/unit/lock/test_stale.CPU).
+FIXTURE_SPEC = """\
+profile = "cpu"
+[image]
+base = "localhost/dlenv-test/debian:bookworm"
+[python]
+version = "system"
+packages = ["matplotlib", "pandas"]
+groups = ["polars"]
+extra = ["rich", "seaborn"]
+[torch]
+enabled = false
+"""
+
+
 # The digest podman reports for the e2e base image (tests/fixtures/captured/image-inspect/
 # podman-local-debian-ci.json), as `dlenv lock` records it.
 BASE = BaseDigest(

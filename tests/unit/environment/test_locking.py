@@ -18,7 +18,7 @@ from tests.support.context import make_context
 from tests.support.fake_uv import UV, FakeUv
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
-from tests.support.locks import fixture_lock
+from tests.support.locks import FIXTURE_SPEC, fixture_lock
 from tests.unit.lock.test_resolver import INCREMENTAL
 from tests.unit.lock.test_stale import spec
 
@@ -84,28 +84,13 @@ def test_a_lock_that_does_not_read_is_an_error_and_is_kept(tmp_path: Path) -> No
     assert path.read_text() == "this is not TOML [\n"
 
 
-CPU_SPEC = """\
-profile = "cpu"
-engine = "podman"
-[image]
-base = "localhost/dlenv-test/debian:bookworm"
-[python]
-version = "system"
-packages = ["matplotlib", "pandas"]
-groups = ["polars"]
-extra = ["rich", "seaborn", "tqdm"]
-[torch]
-enabled = false
-"""
-
-
 @pytest.mark.parametrize("command", [["build"], ["up", "--yes"]])
 def test_with_locked_build_and_up_refuse_a_stale_lock_and_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     """The spec adds tqdm to the fixture lock's `extra`: with --locked, the command stops at the
     lock (exit 1, the reason and both fixes named), before any engine command or uv run."""
-    (tmp_path / "dlenv.toml").write_text(CPU_SPEC)
+    (tmp_path / "dlenv.toml").write_text(FIXTURE_SPEC.replace('"seaborn"]', '"seaborn", "tqdm"]'))
     write_lock(tmp_path / "dlenv.lock", fixture_lock())
     before = (tmp_path / "dlenv.lock").read_bytes()
     runner = FakeRunner(responses=uv_answers(), programs={"podman": "/usr/bin/podman"})

@@ -21,27 +21,14 @@ from dlenv.resolve import resolve
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import index_url, uv_answers
-from tests.support.locks import fixture_lock
+from tests.support.locks import FIXTURE_SPEC, fixture_lock
 from tests.unit.lock.test_stale import spec
 
-# The spec tests/support/locks.FIXTURE_INPUT was resolved from (tests/unit/lock/test_stale.CPU).
-SPEC = """\
-profile = "cpu"
-[image]
-base = "localhost/dlenv-test/debian:bookworm"
-[python]
-version = "system"
-packages = ["matplotlib", "pandas"]
-groups = ["polars"]
-extra = ["rich", "seaborn"]
-[torch]
-enabled = false
-"""
 EVIL = index_url("evil", scheme="http")
 
 
 def project(tmp_path: Path, lock_text: str) -> Path:
-    (tmp_path / "dlenv.toml").write_text(SPEC)
+    (tmp_path / "dlenv.toml").write_text(FIXTURE_SPEC)
     (tmp_path / "dlenv.lock").write_text(lock_text)
     return tmp_path
 
