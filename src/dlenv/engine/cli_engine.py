@@ -12,20 +12,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlenv.engine.argv import build_argv, build_env, run_argv
 from dlenv.engine.base import BaseDigest, BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.connection import LOCAL, EngineConnection
 from dlenv.engine.failures import daemon_gone_hint, shows_daemon_down
-from dlenv.engine.host import EngineHost, engine_host, read_cdi_specs
 from dlenv.engine.image_digest import base_digest
 from dlenv.engine.info_memo import DOCKER_INFO, PODMAN_INFO
 from dlenv.errors import BuildError, DlenvError, EngineError
-from dlenv.host.probe import cdi_specs
-from dlenv.host.reader import HostReader
 from dlenv.labels import MANAGED, NAME
 from dlenv.process import Command, Result, Runner
+
+if TYPE_CHECKING:
+    from dlenv.engine.host import EngineHost
+    from dlenv.host.reader import HostReader
 
 # "STEP 3/14: RUN ..." (podman/buildah), "Step 3/14 : RUN ..." (legacy docker),
 # "#7 [3/14] RUN ..." (BuildKit, --progress=plain).
@@ -120,6 +122,11 @@ class CliEngine:
             pool.shutdown(wait=False)  # the thread ends with the read; host() collects it
 
     def _read_host(self) -> EngineHost:
+        # Imported here (noqa PLC0415): the host parsers are for the commands that run a
+        # container; `build`, `lock` and `render` never read the engine's host facts.
+        from dlenv.engine.host import engine_host, read_cdi_specs  # noqa: PLC0415
+        from dlenv.host.probe import cdi_specs  # noqa: PLC0415
+
         # The argv doctor's probe runs too; podman's is answered from memory (info_memo).
         info = DOCKER_INFO if self.name == "docker" else PODMAN_INFO
         result = self._run(*info[1:], check=False)

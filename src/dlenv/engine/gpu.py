@@ -19,10 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dlenv.engine.host import EngineHost
 from dlenv.errors import DlenvError, UsageError
 from dlenv.host.parse.toolkit import CDI_GENERATE
+
+if TYPE_CHECKING:
+    from dlenv.engine.host import EngineHost
 
 # NVIDIA's recommended limits for its framework containers: unlimited locked memory (pinned host
 # buffers for fast copies) and a 64 MiB stack. See the NGC "Running containers" guide
