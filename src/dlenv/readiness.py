@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dlenv.console import err, info
 from dlenv.engine.base import ContainerInfo
 from dlenv.engine.cli_engine import CliEngine
+
+if TYPE_CHECKING:
+    import urllib.request
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,27 @@ def ssh_answers(host: str, port: int, timeout: float = 1.0) -> bool:
 # and hand the token in the Authorization header to whoever runs the proxy. An empty
 # ProxyHandler disables every proxy, environment and system settings alike (urllib.request docs,
 # "ProxyHandler": "To disable autodetected proxy pass an empty dictionary").
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+@functools.cache
+def _direct() -> urllib.request.OpenerDirector:
+    # Imported here (noqa PLC0415): urllib's HTTP client is for the commands that wait for the
+    # services, not for every command that imports this module (`build` does, through the
+    # lifecycle).
+    import urllib.request  # noqa: PLC0415
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> int | None:
     """HTTP status of GET /api/status (200 with a good token, 403 without); None if no answer."""
+    import urllib.error  # noqa: PLC0415  (as in _direct)
+    import urllib.request  # noqa: PLC0415
+
     # http://HOST:PORT built by dlenv, never a user-supplied scheme.
     request = urllib.request.Request(f"{base_url}/api/status")  # noqa: S310
     if token:
         request.add_header("Authorization", f"token {token}")
     try:
-        with _DIRECT.open(request, timeout=timeout) as response:
+        with _direct().open(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
