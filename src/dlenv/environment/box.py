@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import stat
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from dlenv.context import AppContext
 from dlenv.engine.connection import podman_identity
@@ -19,12 +18,10 @@ from dlenv.engine.detect import BoxLink
 from dlenv.errors import DlenvError
 from dlenv.host.remote_reader import BoxHostReader
 from dlenv.ports import free_local_port
+from dlenv.readiness import Endpoints
 from dlenv.remote.address import parse_box
 from dlenv.remote.session import BoxRunner, BoxSession
 from dlenv.state import EnvState
-
-if TYPE_CHECKING:
-    from dlenv.readiness import Endpoints
 
 # Below the box user's home, as dlenv's own state directory is below yours (XDG_STATE_HOME's
 # default, https://specifications.freedesktop.org/basedir-spec/latest/).
@@ -92,10 +89,6 @@ class Box:
 
     def endpoints(self, ssh_port: int, jupyter_port: int, token: str) -> Endpoints:
         """Endpoints here that reach the box's loopback ports, forwarded over the connection."""
-        # Imported here (noqa PLC0415): readiness brings urllib's HTTP client, which only the
-        # commands that wait for the services need, not every command that opens a project.
-        from dlenv.readiness import Endpoints  # noqa: PLC0415
-
         local_ssh, local_jupyter = free_local_port(), free_local_port()
         self.session.forward_local(local_ssh, ssh_port)
         self.session.forward_local(local_jupyter, jupyter_port)
