@@ -56,7 +56,7 @@ def _direct() -> urllib.request.OpenerDirector:
 
 def jupyter_status(base_url: str, token: str | None, timeout: float = 2.0) -> int | None:
     """HTTP status of GET /api/status (200 with a good token, 403 without); None if no answer."""
-    import urllib.error  # noqa: PLC0415  (as in _direct)
+    import urllib.error  # noqa: PLC0415  (imported by the probe only: see _direct)
     import urllib.request  # noqa: PLC0415
 
     # http://HOST:PORT built by dlenv, never a user-supplied scheme.

@@ -27,7 +27,8 @@ FIXTURE_INPUT = LockInput(
 )
 
 
-# FIXTURE_INPUT's spec as a dlenv.toml (the same as tests/unit/lock/test_stale.CPU).
+# The dlenv.toml FIXTURE_INPUT resolves from (tests/unit/lock/test_stale.py checks it, and its
+# `spec()` is this file with changes).
 FIXTURE_SPEC = """\
 profile = "cpu"
 [image]

@@ -11,22 +11,14 @@ from dlenv.lock.locate import StaleLockError, lock_for_build, lock_path
 from dlenv.lock.model import LayerInput
 from dlenv.resolve import resolve
 from dlenv.spec import Spec, apply_overrides
+from dlenv.spec.load import parse_spec
 from tests.support.index_config import UPSTREAMS
-from tests.support.locks import FIXTURE_INPUT, fixture_lock
-
-CPU = {
-    "profile": "cpu",
-    "image.base": "localhost/dlenv-test/debian:bookworm",
-    "python.version": "system",
-    "torch.enabled": False,
-    "python.packages": ["matplotlib", "pandas"],
-    "python.groups": ["polars"],
-    "python.extra": ["rich", "seaborn"],
-}
+from tests.support.locks import FIXTURE_INPUT, FIXTURE_SPEC, fixture_lock
 
 
 def spec(**changes: object) -> Spec:
-    return apply_overrides(Spec(), {**CPU, **changes})
+    """The fixture lock's spec (tests/support/locks.FIXTURE_SPEC), with dotted-key changes."""
+    return apply_overrides(parse_spec(FIXTURE_SPEC, "fixture"), changes)
 
 
 def test_the_fixture_input_is_what_this_spec_resolves_to() -> None:
