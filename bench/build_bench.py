@@ -17,6 +17,7 @@ under $TMPDIR/buildah-cache, so a fresh TMPDIR empties them):
 3. rebuild after changing only the time zone (Etc/UTC -> Europe/Berlin);
 4. the final image's size (`podman image inspect --format {{.Size}}`);
 5. dlenv only: `dlenv up` on the built image until SSH and Jupyter answer (then `dlenv down`).
+Each timed step starts on a settled disk (`settle`: os.sync, then 2 s), on both sides.
 
 Usage: python bench/build_bench.py [--runs 4] [--write bench/RESULTS.md]
 Needs root, podman, the base image localhost/dlenv-test/debian:bookworm (.ci/prepare-engines.sh)
@@ -161,6 +162,7 @@ class Sandbox:
         return done.stdout
 
     def timed(self, argv: list[str], cwd: Path | None = None) -> float:
+        settle()
         start = time.monotonic()
         self.run(argv, cwd)
         return time.monotonic() - start
@@ -196,7 +198,10 @@ def settle() -> None:
 
     Without this, the writeback of one side's deleted storage (about 2 GB) ran during the other
     side's cold build and made whichever side went second about 12 s slower (seen on 2026-11-28:
-    the second build of every pair was the slow one, whichever side it was).
+    the second build of every pair was the slow one, whichever side it was). Every timed step
+    starts settled, on both sides: a cold build leaves about 1 GB of image layers still to be
+    written back, which the rebuild right after it would otherwise share the disk with, where
+    a user adding a package minutes later finds a quiet disk.
     """
     os.sync()
     time.sleep(2)

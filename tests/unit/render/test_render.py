@@ -176,8 +176,12 @@ def test_uv_is_installed_with_required_hashes_of_the_pinned_version(case: str) -
     for digest in hashes:
         assert f"--hash=sha256:{digest} \\\n" in containerfile
     assert "--require-hashes --only-binary=:all:" in containerfile
-    assert "-r /tmp/uv-bootstrap/requirements.txt" in containerfile
+    assert "-r /tmp/uv-requirements.txt" in containerfile
     assert " uv==0.13.9;" not in containerfile  # never the unhashed form
+    # pip runs from python3-venv's pip wheel: no virtual environment with pip installed first.
+    uv_step = containerfile.split("# 2. uv")[1].split("ENV VIRTUAL_ENV")[0]
+    assert 'PYTHONPATH="$1" python3 -m pip install --target /tmp/uv-bootstrap' in uv_step
+    assert "python3 -m venv" not in uv_step
 
 
 def test_a_uv_version_without_known_hashes_is_pinned_by_version_and_says_so() -> None:
