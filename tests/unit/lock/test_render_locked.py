@@ -68,7 +68,7 @@ def test_layers_install_in_lock_order_without_resolving() -> None:
     assert [re.search(r"lock-(\w+)\.txt", r)[1] for r in runs] == ["core", "polars", "extra"]  # type: ignore[index]
     install = [line for line in containerfile.splitlines() if "uv pip install" in line]
     assert install and all("--no-deps --require-hashes" in line for line in install)
-    assert all(line.endswith("&& uv pip check && \\") for line in runs)
+    assert all(line.endswith("env HOME=/home/dev uv pip check && \\") for line in runs)
     assert "uv pip install \\\n    jupyterlab" not in containerfile  # not the unlocked path
 
 

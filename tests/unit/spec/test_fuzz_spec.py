@@ -200,40 +200,48 @@ def expected_keywords(env: ResolvedEnv, caps: BuilderCaps) -> list[str]:
     return [
         "FROM", "ARG", "ENV", "RUN", "RUN", "RUN", "ENV",
         *(["LABEL"] if env.labels else []), "EXPOSE", "WORKDIR", "ENTRYPOINT",
-        "USER", "RUN",
+        "RUN",
         *["RUN"] * len(env.layers),
         # The configuration files and the time zone in one COPY, whatever the builder.
-        "USER", "COPY",
+        "COPY",
     ]  # fmt: skip
 
 
-# The last line of every package layer's RUN: bytecode for the files the step wrote, but not test
-# suites (Containerfile.j2).
-BYTECODE_STEP = (
-    "    (find /opt/venv/lib -name '*.py' -cnewer \"$marker\" -not -path '*/tests/*'"
-    " -not -path '*/test/*' -print0"
-    ' | xargs -0r -n 500 -P "$(nproc)" python -m compileall -qq || true) && rm -f "$marker"'
-)
+def as_user(uid: int, user: str) -> str:
+    """How the template runs a command as the user (setpriv(1): --reuid, --regid,
+    --clear-groups), with the HOME a USER step would give."""
+    return f"setpriv --reuid={uid} --regid={uid} --clear-groups env HOME=/home/{user} "
+
+
+def bytecode_step(uid: int, user: str) -> str:
+    """The last line of every package layer's RUN: bytecode for the files the step wrote, but
+    not test suites, compiled as the user (Containerfile.j2)."""
+    return (
+        "    (find /opt/venv/lib -name '*.py' -cnewer \"$marker\" -not -path '*/tests/*'"
+        " -not -path '*/test/*' -print0"
+        f' | xargs -0r -n 500 -P "$(nproc)" {as_user(uid, user)}python -m compileall -qq'
+        ' || true) && rm -f "$marker"'
+    )
 
 
 def check_containerfile(text: str, env: ResolvedEnv, caps: BuilderCaps, uid: int) -> None:
     """No line the template did not mean: the line grammar of `instructions`, exactly the
-    template's instructions in its order, one FROM naming the resolved base image, USER only the
-    user's ids or root, and a RUN per package layer whose line before the bytecode step is
-    exactly its requirements, each one shell word."""
+    template's instructions in its order, one FROM naming the resolved base image, no USER (the
+    image runs as root; the venv and the package layers run as the user through setpriv), and a
+    RUN per package layer whose line before the bytecode step is exactly its requirements, each
+    one shell word."""
     found = instructions(text)
     assert [keyword for keyword, _ in found] == expected_keywords(env, caps)
     assert found[0][1] == [f"FROM {env.base_image}"]
-    assert {lines[0] for keyword, lines in found if keyword == "USER"} == {
-        f"USER {uid}:{uid}",
-        "USER root",
-    }
-    layer_runs = [lines for keyword, lines in found if keyword == "RUN"][4 : 4 + len(env.layers)]
-    for layer, lines in zip(env.layers, layer_runs, strict=True):
+    user = as_user(uid, env.spec.image.user)
+    runs = [lines for keyword, lines in found if keyword == "RUN"]
+    assert f"{user}uv venv " in "\n".join(runs[3])
+    for layer, lines in zip(env.layers, runs[4 : 4 + len(env.layers)], strict=True):
+        assert f"{user}uv pip install " in "\n".join(lines), lines
         *_, requirements, compile_bytecode = lines
         assert requirements.endswith(" && \\"), lines
         assert shlex.split(requirements.removesuffix(" && \\")) == sorted(layer.requirements)
-        assert compile_bytecode == BYTECODE_STEP, lines
+        assert compile_bytecode == bytecode_step(uid, env.spec.image.user), lines
 
 
 CAPS = st.sampled_from([BuilderCaps(), BuilderCaps(cache_mounts=False, secret_mounts=False)])
