@@ -274,11 +274,30 @@ def terminate_when(process: subprocess.Popen[str], seen: Callable[[str], bool]) 
     return "".join(lines) + rest
 
 
+def external_containers(made: Env) -> set[str]:
+    """Containers in Podman's storage, its own and the builder's working containers, which only
+    `podman ps --external` shows (podman-ps(1), --external)."""
+    listed = made.engine_run("ps", "--external", "--all", "--quiet", "--no-trunc")
+    return set(listed.stdout.split())
+
+
+def running_build_steps() -> list[str]:
+    """Processes in a RUN step's container: buildah puts each in a cgroup named
+    buildah-buildahNNN (seen in /proc/PID/cgroup with podman 4.3.1)."""
+    found = []
+    for cgroup in Path("/proc").glob("[0-9]*/cgroup"):
+        with contextlib.suppress(OSError):
+            if "/buildah-buildah" in cgroup.read_text():
+                found.append(cgroup.parent.name)
+    return found
+
+
 def test_sigterm_during_build_and_start_leaves_nothing_and_the_next_run_resumes(
     cli_factory: Any, ssh_client: SshClient
 ) -> None:
     made = make_env("podman", cli_factory, ssh_client, "intr")
     try:
+        before = external_containers(made)
         # --no-cache: a real RUN step is under way (the layer cache is the machine's, shared).
         building = subprocess.Popen(
             [*made.up_argv()[:3], "build", "--no-cache", "--ca-bundle", CA_BUNDLE],
@@ -289,6 +308,10 @@ def test_sigterm_during_build_and_start_leaves_nothing_and_the_next_run_resumes(
         assert building.returncode == 130, err
         assert "Traceback" not in err and "build finished" not in err
         assert made.engine_run("container", "exists", made.name, check=False).returncode == 1
+        # Neither the step's container running on, nor the build's working containers in
+        # storage (SIGTERM to podman itself had left both).
+        assert running_build_steps() == [], err
+        assert external_containers(made) - before == set(), err
         # The steps committed before the interrupt stay as build cache for the next run: the
         # engine's own log (state directory) has "--> ID" for each committed step.
         log = Path(made.cli.env["DLENV_STATE_DIR"]) / "envs" / made.name / "build.log"

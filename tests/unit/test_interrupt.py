@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dlenv.cli import EXIT_INTERRUPTED, run
-from dlenv.process import Command, Result, SubprocessRunner
+from dlenv.process import Command, Result, SubprocessRunner, containers_below
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 
@@ -159,3 +159,112 @@ def test_an_ignored_interrupt_stays_ignored_while_the_child_starts(
         signal.signal(signal.SIGINT, previous)
     assert result.ok
     assert result.stdout == "ran"
+
+
+# A builder that runs each step in a container of its own (`podman build`) -----------------
+# A container here is a PID namespace of its own, as the OCI runtime makes for a RUN step;
+# without root, inside a user namespace of the test's own (user_namespaces(7)).
+UNSHARE = ("unshare", "--pid", "--fork") + (
+    () if os.geteuid() == 0 else ("--user", "--map-root-user")
+)
+
+
+def _builder(tmp_path: Path, step: tuple[str, ...]) -> tuple[str, Path]:
+    """A stand-in for `podman build`: it runs `step`, says 'started', prints a line every 0.2 s
+    while the step runs, and, when the step ends, writes 'removed' (as a failed build removes
+    its working containers) and exits 1. SIGTERM ends it without that: the case that left
+    working containers behind."""
+    removed = tmp_path / "removed"
+    script = (
+        "import subprocess, sys, time\n"
+        f"step = subprocess.Popen({list(step)!r})\n"
+        "print('started', flush=True)\n"
+        "while step.poll() is None:\n"
+        "    print('tick', flush=True)\n"
+        "    time.sleep(0.2)\n"
+        f"open({str(removed)!r}, 'w').write('ok')\n"
+        "sys.exit(1)\n"
+    )
+    return script, removed
+
+
+def test_an_interrupted_builder_has_its_step_ended_and_cleans_up_itself(tmp_path: Path) -> None:
+    marker = tmp_path / "step-ran-on"
+    # Two processes in the step's container: its first one's end ends the other too.
+    step = (*UNSHARE, "sh", "-c", f"(sleep 3; touch {marker}) & sleep 120")
+    script, removed = _builder(tmp_path, step)
+
+    def interrupt_once_started(line: str) -> None:
+        if line == "tick":
+            raise KeyboardInterrupt
+
+    started = time.monotonic()
+    command = Command(
+        (sys.executable, "-c", script), own_session=True, ends_its_containers_on_interrupt=True
+    )
+    with pytest.raises(KeyboardInterrupt):
+        SubprocessRunner().stream(command, interrupt_once_started)
+    assert time.monotonic() - started < 10  # the step's 120 s were not waited for
+    assert removed.read_text() == "ok"  # the builder ended by itself, after its step
+    time.sleep(4)
+    assert not marker.exists()  # nothing of the step ran on
+
+
+def test_a_second_interrupt_stops_the_builder_at_once(tmp_path: Path) -> None:
+    # A step in no container (as a layer commit runs in the builder itself): the first
+    # interrupt waits for the next step's container; the second one does not wait.
+    script, removed = _builder(tmp_path, ("sleep", "120"))
+    ticks: list[str] = []
+
+    def interrupt_twice(line: str) -> None:
+        if line == "started" or (line == "tick" and len(ticks) == 3):
+            raise KeyboardInterrupt
+        ticks.append(line)
+
+    started = time.monotonic()
+    command = Command(
+        (sys.executable, "-c", script), own_session=True, ends_its_containers_on_interrupt=True
+    )
+    with pytest.raises(KeyboardInterrupt):
+        SubprocessRunner().stream(command, interrupt_twice)
+    assert time.monotonic() - started < 30
+    assert ticks == ["tick"] * 3  # its output was read on between the two interrupts
+    assert not removed.exists()  # stopped from outside, as asked
+
+
+def test_containers_below_are_the_first_processes_of_other_pid_namespaces(
+    tmp_path: Path,
+) -> None:
+    pids = tmp_path / "pids"
+    script = (
+        "import subprocess, time\n"
+        "same = subprocess.Popen(['sleep', '60'])\n"
+        f"other = subprocess.Popen({[*UNSHARE, 'sh', '-c', 'sleep 60 & wait']!r})\n"
+        f"open({str(pids)!r}, 'w').write(f'{{same.pid}} {{other.pid}}')\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 10
+        while not pids.exists() or not pids.read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        same, unshare = (int(pid) for pid in pids.read_text().split())
+        while not (first := _children(unshare)):  # unshare forks the namespace's first process
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # Not `same`, not unshare (both in the test's namespace), not the sleep `first` runs.
+        assert containers_below(parent.pid) == first
+        assert same not in first
+        assert containers_below(first[0]) == []
+    finally:
+        for pid in containers_below(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+        subprocess.run(["pkill", "-KILL", "-P", str(parent.pid)], check=False)
+        parent.kill()
+        parent.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """proc(5), /proc/PID/task/TID/children."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlenv.engine.base import BuildRequest, RunConfig
 from dlenv.engine.caps import CA_SECRET_ID
+from dlenv.process import Command
 
 # Proxy variables are predefined build arguments in both BuildKit/buildah and the legacy builder:
 # they reach RUN steps but are left out of the image history (Dockerfile reference,
@@ -37,6 +40,14 @@ HARDENING_FLAGS = (
     "--cap-drop=ALL",
     *(f"--cap-add={cap}" for cap in RUN_CAPABILITIES),
 )
+
+
+def podman_build_command(command: Command) -> Command:
+    """How a local `podman build` runs: in a session of its own, so that the terminal's Ctrl-C
+    reaches dlenv only, which then ends the running step's container, and podman removes its
+    working containers itself (dlenv.process: `ends_its_containers_on_interrupt`). Podman over
+    a connection builds on the box, out of reach: it keeps the default."""
+    return replace(command, own_session=True, ends_its_containers_on_interrupt=True)
 
 
 def build_argv(
