@@ -17,9 +17,10 @@ under $TMPDIR/buildah-cache, so a fresh TMPDIR empties them):
 3. rebuild after changing only the time zone (Etc/UTC -> Europe/Berlin);
 4. the final image's size (`podman image inspect --format {{.Size}}`);
 5. dlenv only: `dlenv up` on the built image until SSH and Jupyter answer (then `dlenv down`).
-Each timed step starts on a settled disk (`settle`: os.sync, then 2 s), on both sides.
+Each timed step starts on a settled disk (`settle`: os.sync, then 2 s), on both sides. The
+sandboxes' storages are deleted after the last run, not between runs (see `main`).
 
-Usage: python bench/build_bench.py [--runs 4] [--write bench/RESULTS.md]
+Usage: python bench/build_bench.py [--runs 4] [--write bench/RESULTS.md] [--log-dir DIR]
 Needs root, podman, the base image localhost/dlenv-test/debian:bookworm (.ci/prepare-engines.sh)
 and PyPI (with --ca-bundle where TLS is intercepted). About 15-20 minutes for 4 runs on 2 cores.
 """
@@ -127,9 +128,12 @@ class Sandbox:
 
     root: Path
     env: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None  # the timed commands' output, with times (--log-dir)
 
     @classmethod
-    def make(cls, parent: Path, name: str, base_tar: Path) -> Sandbox:
+    def make(
+        cls, parent: Path, name: str, base_tar: Path, log_dir: Path | None = None
+    ) -> Sandbox:
         root = parent / name
         root.mkdir(parents=True)
         conf = root / "storage.conf"
@@ -145,7 +149,7 @@ class Sandbox:
             DLENV_STATE_DIR=str(root / "state"),
             PYTHONUNBUFFERED="1",
         )
-        box = cls(root, env)
+        box = cls(root, env, log_dir / f"{name}.log" if log_dir else None)
         box.run(["podman", "load", "--input", str(base_tar)])
         settle()
         return box
@@ -162,23 +166,42 @@ class Sandbox:
         return done.stdout
 
     def timed(self, argv: list[str], cwd: Path | None = None) -> float:
+        """Seconds `argv` takes, after `settle`. With `log` set, every output line goes there
+        stamped with the seconds since the start: where a slow run lost its time."""
         settle()
         start = time.monotonic()
-        self.run(argv, cwd)
-        return time.monotonic() - start
+        lines: list[str] = []
+        with subprocess.Popen(
+            argv, env=self.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(f"{time.monotonic() - start:7.1f} {line.rstrip()}")
+        elapsed = time.monotonic() - start
+        if self.log is not None:
+            with self.log.open("a") as log:
+                log.write(f"== {' '.join(argv)}: {elapsed:.1f} s\n" + "\n".join(lines) + "\n")
+        if process.returncode != 0:
+            tail = "\n".join(lines[-40:])
+            raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}\n{tail}")
+        return elapsed
 
     def size(self, ref: str) -> int:
         return int(self.run(["podman", "image", "inspect", "--format", "{{.Size}}", ref]).strip())
 
+    def stop(self) -> None:
+        """Remove the sandbox's containers (a few files each), keep its images and caches."""
+        subprocess.run(
+            ["podman", "rm", "--all", "--force"], env=self.env, capture_output=True, check=False
+        )
+
     def destroy(self) -> None:
         # Not `podman system reset`: it also drops networks, which are shared with other storages.
-        for argv in (["rm", "--all", "--force"], ["volume", "prune", "--force"]):
+        self.stop()
+        for argv in (["volume", "prune", "--force"], ["rmi", "--all", "--force"]):
             subprocess.run(["podman", *argv], env=self.env, capture_output=True, check=False)
-        subprocess.run(
-            ["podman", "rmi", "--all", "--force"], env=self.env, capture_output=True, check=False
-        )
         shutil.rmtree(self.root, ignore_errors=True)
-        settle()
 
 
 def compile_bytecode(src: Path) -> None:
@@ -362,7 +385,13 @@ def main() -> int:
     )
     parser.add_argument("--write", type=Path, default=None, help="write the Markdown report here")
     parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
+    parser.add_argument(
+        "--log-dir", type=Path, default=None,
+        help="keep each sandbox's timed output here, every line stamped with its time",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.log_dir:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.UTC)
     clock = time.monotonic()
     parent = Path(tempfile.mkdtemp(prefix="dlenv-bench-", dir=args.workdir))
@@ -376,18 +405,27 @@ def main() -> int:
         ("baseline", lambda box: baseline_run(box, args.ca_bundle, m)),
         ("dlenv", lambda box: dlenv_run(box, args.ca_bundle, m, key)),
     ]
+    # Every sandbox is deleted after the last run, none between runs. A teardown frees about
+    # 4 GB and 150,000 files (on this CI machine's disk: ext4 without a journal, mounted with
+    # `discard`), and run 2's cold build, which starts right after one, was the slow outlier of
+    # every earlier run of this benchmark (100-105 s against 72-79 s; bench/RESULTS.md, eighth
+    # session). A user's build does not start by deleting two images. Disk: about 27 GB.
+    boxes: list[Sandbox] = []
     try:
         for run in range(1, args.runs + 1):
             print(f"run {run}/{args.runs}", flush=True)
             # Alternate which side goes first, so drifting network speed favours neither.
             for name, body in runners if run % 2 else reversed(runners):
-                box = Sandbox.make(parent, f"{name}-{run}", base_tar)
+                box = Sandbox.make(parent, f"{name}-{run}", base_tar, args.log_dir)
+                boxes.append(box)
                 m.note_load(f"{name} {run}:")
                 try:
                     body(box)
                 finally:
-                    box.destroy()
+                    box.stop()
     finally:
+        for box in boxes:
+            box.destroy()
         shutil.rmtree(parent, ignore_errors=True)
     text = report(m, args.runs, started, time.monotonic() - clock)
     print(text)
