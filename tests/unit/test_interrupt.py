@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,20 @@ class _InterruptedWhileSpawning(subprocess.Popen[str]):
         os.kill(os.getpid(), signal.SIGINT)
 
 
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, whatever the test runner was started
+    with: a background job of a non-interactive shell (`bash .ci/run &`) starts with SIGINT
+    ignored (POSIX shells), and an ignored signal stays ignored (the test below this one)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("finish_on_interrupt", [True, False])
+@pytest.mark.usefixtures("sigint_handled")
 def test_an_interrupt_while_the_child_starts_is_handled_like_any_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finish_on_interrupt: bool
 ) -> None:
