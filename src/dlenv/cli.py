@@ -2,7 +2,7 @@
 
 Each verb lives in `dlenv.commands.<verb>` and registers itself on a Typer app. Command modules
 are imported only when their command runs (see `LazyCommands`), so `dlenv --help` and
-`dlenv --version` do not pay for pydantic, Jinja2 or the knowledge tables.
+`dlenv --version` do not pay for the spec, Jinja2 or the knowledge tables.
 """
 
 from __future__ import annotations

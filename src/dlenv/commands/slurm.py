@@ -112,7 +112,7 @@ def job_gpus(project: Project, given: int | None) -> int:
         return given
     if project.spec.profile != "gpu":
         return 0
-    gpus = project.spec.run.gpus
+    gpus = project.spec.run.gpu_ids
     count = auto_count(gpus)
     if count is not None:
         return count

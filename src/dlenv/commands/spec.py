@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import tomlkit
 import typer
 
@@ -33,11 +34,11 @@ def spec_command(
         typer.echo(spec_json_schema_text(), nl=False)
         return
     loaded, source = load_spec(spec, search_dir=app_context_of(click_context).cwd)
-    data = loaded.model_dump(mode="json")
+    data = msgspec.to_builtins(loaded)
     if as_json:
         print_json(data)
         return
     info(f"# spec from {source}")
     # TOML has no null: a key left unset (`host`) is left out.
-    toml_data = loaded.model_dump(mode="json", exclude_none=True)
+    toml_data = {key: value for key, value in data.items() if value is not None}
     out.print(tomlkit.dumps(toml_data).rstrip(), markup=False)

@@ -122,8 +122,8 @@ def gpu_limits(project: Project, choices: KubeChoices) -> dict[str, int]:
             raise UsageError(
                 "the podman flavour takes its GPUs from run.gpus (CDI names), not --gpus/--mig"
             )
-        return {f"{NVIDIA_GPU}={device}": 1 for device in gpu_devices(spec.run.gpus)}
-    count = choices.gpus or (1 if spec.run.gpus == "all" else len(spec.run.gpus))
+        return {f"{NVIDIA_GPU}={device}": 1 for device in gpu_devices(spec.run.gpu_ids)}
+    count = choices.gpus or (1 if spec.run.gpu_ids == "all" else len(spec.run.gpu_ids))
     if count < 1:
         raise UsageError(f"--gpus {count}: give at least 1")
     if choices.mig is not None:

@@ -214,7 +214,7 @@ def _place_and_bring_up(project: Project, key_files: list[Path], *, timeout: flo
     try:
         return _bring_up(project, survey, placement, timeout)
     except BaseException:
-        if auto_count(spec.run.gpus) is not None:
+        if auto_count(spec.run.gpu_ids) is not None:
             _release_unless_running(project)  # a failed start keeps no GPU
         raise
 

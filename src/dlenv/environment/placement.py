@@ -20,8 +20,8 @@ from dlenv.labels import EnvLabels
 from dlenv.ports import port_is_free, suggest_free_port
 from dlenv.spec.model import JupyterSpec, SshSpec
 
-DEFAULT_SSH_PORT: int = SshSpec.model_fields["port"].default
-DEFAULT_JUPYTER_PORT: int = JupyterSpec.model_fields["port"].default
+DEFAULT_SSH_PORT: int = SshSpec().port
+DEFAULT_JUPYTER_PORT: int = JupyterSpec().port
 
 
 def choose_port(
@@ -80,7 +80,7 @@ def place(
     ):
         if chosen not in (wanted, had):
             info(f"port {wanted} is taken: {what} gets port {chosen}")
-    count = auto_count(spec.run.gpus)
+    count = auto_count(spec.run.gpu_ids)
     if count is None:
         return Placement(ssh, jupyter, project.default_placement().gpus)
     if project.box is not None:

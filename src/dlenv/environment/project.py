@@ -187,7 +187,7 @@ class Project:
         )
 
     def default_placement(self) -> Placement:
-        gpus = self.spec.run.gpus
+        gpus = self.spec.run.gpu_ids
         return Placement(
             self.spec.ssh.port,
             self.spec.jupyter.port,

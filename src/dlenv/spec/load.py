@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from difflib import get_close_matches
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from dlenv.errors import SpecError
 from dlenv.spec.model import Spec
@@ -51,18 +52,23 @@ def parse_spec(text: str, source: str) -> Spec:
 
 
 def validate_spec(data: dict[str, Any], source: str, text: str = "") -> Spec:
+    """The only way outside data becomes a Spec: msgspec's conversion (types, unknown keys,
+    ranges; it stops at the first such problem), then every check of `Spec.problems`."""
     try:
-        return Spec.model_validate(data)
-    except ValidationError as exc:
-        problems = [_describe(error, text) for error in exc.errors()]
-        raise SpecError(source, problems) from None
+        spec = msgspec.convert(data, Spec, strict=True)
+    except msgspec.ValidationError as exc:
+        raise SpecError(source, [_describe_conversion(str(exc), data, text)]) from None
+    problems = [_at(key.split("."), message, text) for key, message in spec.problems()]
+    if problems:
+        raise SpecError(source, problems)
+    return spec
 
 
 def apply_overrides(
     spec: Spec, overrides: dict[str, Any], source: str = "the command line"
 ) -> Spec:
     """Return `spec` with dotted-path overrides (e.g. {"ssh.port": 2200}) applied and validated."""
-    data = spec.model_dump()
+    data = msgspec.to_builtins(spec)
     for dotted, value in overrides.items():
         if value is None:
             continue
@@ -83,61 +89,165 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
     return f"TOML syntax error: {exc}"
 
 
-def _describe(error: Any, text: str) -> str:
-    loc = tuple(error["loc"])
-    if error["type"] == "keyed":  # a check across keys (spec.model) that names its own key
-        loc = tuple(error["ctx"]["key"].split("."))
-    path = _key_path(loc)
-    where = _line_of(text, loc)
-    prefix = f"line {where}: " if where else ""
-    kind = error["type"]
-    if kind == "extra_forbidden":
+# msgspec.ValidationError's text: "<what> - at `$.image.apt[1]`" (its message format; msgspec
+# gives no structured form). `$.ports[...]` is a value in a table whose key msgspec leaves out.
+_CONVERSION_ERROR = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_PATH_PART = re.compile(r"\.(?P<key>[^.\[]+)|\[(?P<index>[0-9]+|\.\.\.)\]")
+_UNKNOWN_KEY = re.compile(r"Object contains unknown field `(?P<key>.*)`", re.DOTALL)
+_WRONG_TYPE = re.compile(r"Expected `(?P<expected>[^`]+)`(?:, got `[^`]+`)?")
+_BOUND = re.compile(r"Expected `int` (?P<bound>[<>]=? -?[0-9]+)")
+_ENUM = re.compile(r"Invalid enum value .*", re.DOTALL)
+# How each type msgspec names is written in TOML.
+_TOML_FORM = {
+    "str": "a string in quotes",
+    "int": "a whole number",
+    "bool": "true or false",
+    "array": 'a list, e.g. ["a", "b"]',
+    "object": "a table",
+}
+
+
+def _describe_conversion(message: str, data: dict[str, Any], text: str) -> str:
+    """One line for msgspec's first problem: the key path, its line and what TOML form fits."""
+    match = _CONVERSION_ERROR.fullmatch(message)
+    what, path = (match["what"], match["path"]) if match else (message, None)
+    loc = _located(_parse_path(path or ""), data)
+    unknown = _UNKNOWN_KEY.fullmatch(what)
+    if unknown:
+        loc = [*loc, unknown["key"]]
         allowed = _allowed_keys(loc[:-1])
-        close = get_close_matches(str(loc[-1]), allowed, n=1)
+        close = get_close_matches(unknown["key"], allowed, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else f" (allowed: {', '.join(allowed)})"
-        return f"{prefix}{path}: unknown key{hint}"
-    if kind == "literal_error":
-        return f"{prefix}{path}: expected one of {error['ctx']['expected']}"
-    if kind in {"string_type", "int_type", "int_parsing", "bool_type", "list_type", "bool_parsing"}:
-        expected = {
-            "string_type": "a string in quotes",
-            "int_type": "a whole number",
-            "int_parsing": "a whole number",
-            "bool_type": "true or false",
-            "bool_parsing": "true or false",
-            "list_type": 'a list, e.g. ["a", "b"]',
-        }[kind]
-        given = error["input"]
-        shown = str(given).lower() if isinstance(given, bool) else repr(given)  # TOML's spelling
-        return f"{prefix}{path}: expected {expected}, got {shown}"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{prefix}{path}: {message}"
+        return _at(loc, f"unknown key{hint}", text)
+    given = _shown(_value_at(data, loc))
+    if _ENUM.fullmatch(what):
+        choices = " or ".join(repr(choice) for choice in _choices(loc))
+        return _at(loc, f"expected one of {choices}", text)
+    bound = _BOUND.fullmatch(what)
+    if bound:
+        return _at(loc, f"expected a whole number {bound['bound']}, got {given}", text)
+    wrong = _WRONG_TYPE.fullmatch(what)
+    if wrong:
+        names = [name for name in wrong["expected"].split(" | ") if name != "null"]
+        forms = [_TOML_FORM.get(name, name) for name in names]
+        return _at(loc, f"expected {' or '.join(forms)}, got {given}", text)
+    return _at(loc, what, text)
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
+def _parse_path(path: str) -> list[str | int | None]:
+    """`.image.apt[1]` -> ["image", "apt", 1]; `[...]` (a table's key, left out) -> None."""
+    parts: list[str | int | None] = []
+    for part in _PATH_PART.finditer(path):
+        index = part["index"]
+        parts.append(part["key"] if index is None else None if index == "..." else int(index))
+    return parts
+
+
+def _located(loc: list[str | int | None], data: Any) -> list[str | int]:
+    """The path with each unnamed table key filled in: the first key whose value msgspec
+    refuses on its own (the value type is the struct field's)."""
+    found: list[str | int] = []
+    node = data
+    for part in loc:
+        key = part
+        if key is None:
+            value_type = _field_type(found)
+            refused = (k for k, v in node.items() if not _converts(v, value_type))
+            key = next(refused, None) if isinstance(node, dict) else None
+            if key is None:
+                break
+        found.append(key)
+        node = _child(node, key)
+    return found
+
+
+def _converts(value: Any, value_type: Any) -> bool:
+    try:
+        msgspec.convert(value, value_type, strict=True)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        return node[part]
+    return None
+
+
+def _value_at(data: Any, loc: list[str | int]) -> Any:
+    node = data
+    for part in loc:
+        node = _child(node, part)
+    return node
+
+
+def _shown(value: Any) -> str:
+    """A value as TOML spells it: true, not True."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _at(loc: Sequence[str | int], message: str, text: str) -> str:
+    where = _line_of(text, tuple(loc))
+    prefix = f"line {where}: " if where else ""
+    return f"{prefix}{_key_path(loc)}: {message}"
+
+
+def _key_path(loc: Sequence[str | int]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif str(part) in {"literal['all']", "list[union[int,str]]"}:
-            continue  # pydantic's union branch names are not keys
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
 
 
-def _allowed_keys(parents: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = Spec
+def _struct_at(parents: Sequence[str | int]) -> type[msgspec.Struct] | None:
+    """The table (struct type) at a key path, None past the last one."""
+    struct: type[msgspec.Struct] = Spec
     for key in parents:
-        field = model.model_fields.get(str(key))
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return sorted(model.model_fields)
+        annotation = _hints(struct).get(str(key))
+        if not (isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)):
+            return None
+        struct = annotation
+    return struct
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+def _hints(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """A table's fields and their types, constraints (Annotated) removed."""
+    return {name: _bare(hint) for name, hint in get_type_hints(struct).items()}
+
+
+def _bare(hint: Any) -> Any:
+    return get_args(hint)[0] if get_origin(hint) is Annotated else hint
+
+
+def _field_type(loc: Sequence[str | int]) -> Any:
+    """The declared type of the value at `loc` (a table's field, or a mapping's values)."""
+    if not loc:
+        return Spec
+    struct = _struct_at(loc[:-1])
+    hints = get_type_hints(struct, include_extras=True) if struct else {}
+    hint = _bare(hints.get(str(loc[-1])))
+    return get_args(hint)[1] if get_origin(hint) is dict else hint
+
+
+def _allowed_keys(parents: Sequence[str | int]) -> list[str]:
+    struct = _struct_at(parents)
+    return sorted(struct.__struct_fields__) if struct else []
+
+
+def _choices(loc: Sequence[str | int]) -> tuple[Any, ...]:
+    """A Literal field's allowed values, in their declared order."""
+    struct = _struct_at(loc[:-1]) if loc else None
+    hint = _hints(struct).get(str(loc[-1])) if struct else None
+    return get_args(hint) if get_origin(hint) is Literal else ()
+
+
+def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
     """Best-effort line number of a key: find `key =` inside its `[table]`."""
     keys = [str(p) for p in loc if not isinstance(p, int)]
     if not text or not keys:

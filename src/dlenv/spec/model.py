@@ -1,29 +1,32 @@
-"""The typed spec. Field names are the TOML keys; every model forbids unknown keys."""
+"""The typed spec. Field names are the TOML keys; every table forbids unknown keys.
+
+Two layers, both run by `dlenv.spec.load.validate_spec`, the only way outside data becomes a Spec:
+msgspec converts the TOML tables into these frozen structs (types, unknown keys, ranges), then
+`Spec.problems()` runs the checks a type cannot say (patterns matched whole, requirements parsed,
+ports distinct) and yields every problem with its key path, so one run reports them all.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
+import msgspec
+from msgspec import Meta, field
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 
 from dlenv.labels import NAME_PATTERN, USER_PATTERN
 from dlenv.remote.address import ADDRESS as BOX_ADDRESS
 from dlenv.remote.address import FORM as BOX_FORM
 
-# strict: TOML's `true` is a boolean, not port 1.
-Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
+# msgspec's strict conversion (spec.load) keeps TOML's `true` a boolean, not port 1.
+Port = Annotated[int, Meta(ge=1, le=65535)]
+
+# A problem a check found: the key path under its table ("apt", "ports.tensorboard") and why.
+Problem = tuple[str, str]
 
 # Every pattern here is used with `fullmatch`: `$` would also match before a trailing newline.
 _NAME = NAME_PATTERN  # dlenv.labels: the label codec checks names read back the same way
@@ -109,270 +112,209 @@ OPTIONAL_GROUPS = ("cupy", "rapids", "dali", "polars", "xgboost")
 
 
 def _schema_pattern(regex: re.Pattern[str], *words: str) -> dict[str, Any]:
-    """For `dlenv spec --schema`: the JSON Schema `pattern` of what a validator here accepts
-    with `regex.fullmatch`, or one of `words`. JSON Schema patterns search (ECMA-262), hence the
+    """For `dlenv spec --schema`: the JSON Schema `pattern` of what a check here accepts with
+    `regex.fullmatch`, or one of `words`. JSON Schema patterns search (ECMA-262), hence the
     anchors; the patterns used with it are plain character classes, read alike by both."""
     options = [*(re.escape(word) for word in words), regex.pattern]
     return {"pattern": "^(?:" + "|".join(options) + ")$"}
 
-GPUS_SCHEMA = {
-    "anyOf": [
-        {"const": "all"},
-        {"type": "array", "minItems": 1, "items": {"type": ["integer", "string"]}},
-    ],
-    "default": "all",
-}
+
+def _matching(regex: re.Pattern[str], *words: str) -> Meta:
+    """A string field's schema: what `Spec.problems` accepts, for editors (not enforced here:
+    msgspec's `pattern` searches; the checks match whole)."""
+    return Meta(extra_json_schema=_schema_pattern(regex, *words))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _defaults(values: tuple[str, ...]) -> Meta:
+    """A list field's default, shown in the schema (msgspec leaves out factory defaults)."""
+    return Meta(extra_json_schema={"default": list(values)})
 
 
-class ImageSpec(_Strict):
+_DEFAULT_APT = ("git", "curl", "less", "vim-tiny")
+_DEFAULT_PACKAGES = (
+    "jupyterlab",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "seaborn",
+    "scikit-learn",
+    "scikit-image",
+    "tqdm",
+)
+_DEFAULT_TORCH = ("torch", "torchvision", "torchaudio")
+
+
+# Each table repeats frozen and kw_only: type checkers read a struct's options per class, and
+# msgspec's kw_only holds for the fields of the class that says it.
+class _Table(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    def problems(self) -> Iterator[Problem]:
+        """What the types cannot say; nothing by default."""
+        return iter(())
+
+
+class ImageSpec(_Table, frozen=True, kw_only=True):
     base: str = "auto"
-    cuda: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
+    cuda: Annotated[str, _matching(_VERSION_XY, "auto")] = "auto"
     flavor: Literal["devel", "runtime", "slim"] = "devel"
-    timezone: str = Field("Etc/UTC", json_schema_extra=_schema_pattern(_TIMEZONE))
-    user: str = Field("dev", json_schema_extra=_schema_pattern(_USER))
-    apt: list[str] = Field(
-        ["git", "curl", "less", "vim-tiny"],
-        json_schema_extra={"items": {"type": "string", **_schema_pattern(_APT_PACKAGE)}},
-    )
+    timezone: Annotated[str, _matching(_TIMEZONE)] = "Etc/UTC"
+    user: Annotated[str, _matching(_USER)] = "dev"
+    apt: Annotated[
+        list[Annotated[str, _matching(_APT_PACKAGE)]], _defaults(_DEFAULT_APT)
+    ] = field(default_factory=lambda: list(_DEFAULT_APT))
     # The shared build cache: "" for none, else "host[:port]/path" (dlenv.environment.cache).
     registry: str = ""
     # false: plain HTTP or an unverified certificate (podman --tls-verify=false).
     registry_tls: bool = True
 
-    @field_validator("registry")
-    @classmethod
-    def _registry(cls, value: str) -> str:
-        if value and (
-            not REGISTRY_REPOSITORY.fullmatch(value) or len(value) > NAME_TOTAL_LENGTH_MAX
+    def problems(self) -> Iterator[Problem]:
+        if self.registry and (
+            not REGISTRY_REPOSITORY.fullmatch(self.registry)
+            or len(self.registry) > NAME_TOTAL_LENGTH_MAX
         ):
-            raise ValueError(
+            yield (
+                "registry",
                 'expected "" or a registry repository "host[:port]/path" without scheme, tag '
-                'or digest, e.g. "registry.example.com/team/cache" or "127.0.0.1:5000/dlenv"'
+                'or digest, e.g. "registry.example.com/team/cache" or "127.0.0.1:5000/dlenv"',
             )
-        return value
-
-    @field_validator("base")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        if value != "auto" and not is_image_reference(value):
-            raise ValueError(
+        if self.base != "auto" and not is_image_reference(self.base):
+            yield (
+                "base",
                 'expected "auto" or an image reference NAME[:TAG][@sha256:DIGEST], '
-                'e.g. "ubuntu:24.04" or "nvcr.io/nvidia/pytorch:25.01-py3"'
+                'e.g. "ubuntu:24.04" or "nvcr.io/nvidia/pytorch:25.01-py3"',
             )
-        return value
-
-    @field_validator("cuda")
-    @classmethod
-    def _cuda(cls, value: str) -> str:
-        if value != "auto" and not _VERSION_XY.fullmatch(value):
-            raise ValueError('expected "auto" or a CUDA version "X.Y", e.g. "12.8"')
-        return value
-
-    @field_validator("user")
-    @classmethod
-    def _user(cls, value: str) -> str:
-        if not _USER.fullmatch(value) or value == "root":
-            raise ValueError('expected a lowercase Unix user name other than root, e.g. "dev"')
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        if not _TIMEZONE.fullmatch(value):
-            raise ValueError('expected an IANA time zone name, e.g. "Europe/Berlin"')
-        return value
-
-    @field_validator("apt")
-    @classmethod
-    def _apt(cls, value: list[str]) -> list[str]:
-        for name in value:
+        if self.cuda != "auto" and not _VERSION_XY.fullmatch(self.cuda):
+            yield "cuda", 'expected "auto" or a CUDA version "X.Y", e.g. "12.8"'
+        if not _USER.fullmatch(self.user) or self.user == "root":
+            yield "user", 'expected a lowercase Unix user name other than root, e.g. "dev"'
+        if not _TIMEZONE.fullmatch(self.timezone):
+            yield "timezone", 'expected an IANA time zone name, e.g. "Europe/Berlin"'
+        for name in self.apt:
             if not _APT_PACKAGE.fullmatch(name):
-                raise ValueError(f'{name!r} is not a Debian package name (lowercase, e.g. "git")')
-        return value
+                yield "apt", f'{name!r} is not a Debian package name (lowercase, e.g. "git")'
 
 
-def _check_requirements(value: list[str]) -> list[str]:
-    for requirement in value:
+def _requirement_problems(key: str, requirements: list[str]) -> Iterator[Problem]:
+    for requirement in requirements:
         # PEP 508 parsing refuses anything that is not a requirement; the renderer also quotes
         # each one, so nothing here can reach a shell as code. packaging accepts surrounding
         # whitespace, newlines included, and a newline would end the Containerfile's RUN line.
         if not requirement.isprintable():
-            raise ValueError(f"{requirement!r} holds a line break or another control character")
+            yield key, f"{requirement!r} holds a line break or another control character"
+            continue
         try:
             Requirement(requirement)
         except InvalidRequirement as exc:
-            raise ValueError(
-                f'{requirement!r} is not a Python requirement (e.g. "numpy>=2"): {exc}'
-            ) from None
-    return value
+            yield key, f'{requirement!r} is not a Python requirement (e.g. "numpy>=2"): {exc}'
 
 
-class PythonSpec(_Strict):
-    version: str = Field("3.12", json_schema_extra=_schema_pattern(_VERSION_XY, "system"))
-    uv: str = Field("0.13.9", json_schema_extra=_schema_pattern(_VERSION_XYZ))
-    packages: list[str] = [
-        "jupyterlab",
-        "numpy",
-        "scipy",
-        "pandas",
-        "matplotlib",
-        "seaborn",
-        "scikit-learn",
-        "scikit-image",
-        "tqdm",
-    ]
-    groups: list[str] = Field(
-        [], json_schema_extra={"items": {"type": "string", "enum": list(OPTIONAL_GROUPS)}}
+class PythonSpec(_Table, frozen=True, kw_only=True):
+    version: Annotated[str, _matching(_VERSION_XY, "system")] = "3.12"
+    uv: Annotated[str, _matching(_VERSION_XYZ)] = "0.13.9"
+    packages: Annotated[list[str], _defaults(_DEFAULT_PACKAGES)] = field(
+        default_factory=lambda: list(_DEFAULT_PACKAGES)
     )
+    groups: list[Annotated[str, Meta(extra_json_schema={"enum": list(OPTIONAL_GROUPS)})]] = []
     extra: list[str] = []
 
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if value != "system" and not _VERSION_XY.fullmatch(value):
-            raise ValueError('expected a Python version "X.Y" (e.g. "3.12") or "system"')
-        return value
-
-    @field_validator("uv")
-    @classmethod
-    def _uv(cls, value: str) -> str:
-        if not _VERSION_XYZ.fullmatch(value):
-            raise ValueError('expected an exact uv version "X.Y.Z", e.g. "0.13.9"')
-        return value
-
-    @field_validator("packages", "extra")
-    @classmethod
-    def _requirements(cls, value: list[str]) -> list[str]:
-        return _check_requirements(value)
-
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, value: list[str]) -> list[str]:
-        for group in value:
+    def problems(self) -> Iterator[Problem]:
+        if self.version != "system" and not _VERSION_XY.fullmatch(self.version):
+            yield "version", 'expected a Python version "X.Y" (e.g. "3.12") or "system"'
+        if not _VERSION_XYZ.fullmatch(self.uv):
+            yield "uv", 'expected an exact uv version "X.Y.Z", e.g. "0.13.9"'
+        yield from _requirement_problems("packages", self.packages)
+        yield from _requirement_problems("extra", self.extra)
+        for group in self.groups:
             if group not in OPTIONAL_GROUPS:
                 close = get_close_matches(group, OPTIONAL_GROUPS, n=1)
                 suggestion = f'; did you mean "{close[0]}"?' if close else ""
-                raise ValueError(
-                    f"unknown group {group!r}{suggestion} (known: {', '.join(OPTIONAL_GROUPS)})"
-                )
-        return value
+                known = ", ".join(OPTIONAL_GROUPS)
+                yield "groups", f"unknown group {group!r}{suggestion} (known: {known})"
 
 
-class TorchSpec(_Strict):
+class TorchSpec(_Table, frozen=True, kw_only=True):
     enabled: bool = True
-    version: str = Field("auto", json_schema_extra=_schema_pattern(_VERSION_XY, "auto"))
-    packages: list[str] = ["torch", "torchvision", "torchaudio"]
+    version: Annotated[str, _matching(_VERSION_XY, "auto")] = "auto"
+    packages: Annotated[list[str], _defaults(_DEFAULT_TORCH)] = field(
+        default_factory=lambda: list(_DEFAULT_TORCH)
+    )
 
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        if value != "auto" and not _VERSION_XY.fullmatch(value):
-            raise ValueError('expected "auto" or a PyTorch version "X.Y", e.g. "2.9"')
-        return value
-
-    @field_validator("packages")
-    @classmethod
-    def _requirements(cls, value: list[str]) -> list[str]:
-        return _check_requirements(value)
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> TorchSpec:
+    def problems(self) -> Iterator[Problem]:
+        if self.version != "auto" and not _VERSION_XY.fullmatch(self.version):
+            yield "version", 'expected "auto" or a PyTorch version "X.Y", e.g. "2.9"'
+        yield from _requirement_problems("packages", self.packages)
         if self.enabled and not self.packages:  # `uv pip install` with nothing to install
-            raise PydanticCustomError(
-                "keyed",
+            yield (
+                "packages",
                 'expected at least one package, e.g. ["torch"]; to leave PyTorch out, '
                 "set torch.enabled = false",
-                {"key": "torch.packages"},
             )
-        return self
 
 
-class SshSpec(_Strict):
+class SshSpec(_Table, frozen=True, kw_only=True):
     port: Port = 2222
     authorized_keys: list[str] = []
 
 
-class JupyterSpec(_Strict):
+class JupyterSpec(_Table, frozen=True, kw_only=True):
     port: Port = 8888
     # JupyterLab extensions: Python packages installed into the environment's venv, where
     # JupyterLab finds their prebuilt parts.
     extensions: list[str] = []
 
-    @field_validator("extensions")
-    @classmethod
-    def _requirements(cls, value: list[str]) -> list[str]:
-        return _check_requirements(value)
+    def problems(self) -> Iterator[Problem]:
+        yield from _requirement_problems("extensions", self.extensions)
 
 
-class RunSpec(_Strict):
+class RunSpec(_Table, frozen=True, kw_only=True):
     bind: str = "127.0.0.1"
     workspace: str = "volume"
-    shm_size: str = Field("8g", json_schema_extra=_schema_pattern(_SIZE))
+    shm_size: Annotated[str, _matching(_SIZE)] = "8g"
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
-    # The validator below also takes integers (`[0, 2]`); the schema says so for editors.
-    gpus: Annotated[str | list[str], WithJsonSchema(GPUS_SCHEMA)] = "all"
+    # "all", "auto:N", or GPU indices and UUIDs, as the file says them (indices may be TOML
+    # integers); `gpu_ids` is the same as text.
+    gpus: (
+        Annotated[str, Meta(extra_json_schema={"pattern": "^(?:all|auto:[1-9][0-9]?)$"})]
+        | Annotated[list[int | str], Meta(extra_json_schema={"minItems": 1})]
+    ) = "all"
     # Stop the container after this long with no SSH session and no Jupyter activity.
-    idle_stop: str = Field(
-        "off", json_schema_extra={"pattern": "^(?:off|[1-9][0-9]{0,6}[smhd])$"}  # _DURATION
-    )
+    idle_stop: Annotated[
+        str, Meta(extra_json_schema={"pattern": "^(?:off|[1-9][0-9]{0,6}[smhd])$"})  # _DURATION
+    ] = "off"
     # Cache volumes (uv, pip, Hugging Face, torch hub): "shared" by all your environments,
     # per "environment", or "off".
     caches: Literal["shared", "environment", "off"] = "shared"
 
-    @field_validator("idle_stop")
-    @classmethod
-    def _idle_stop(cls, value: str) -> str:
-        if value != "off" and duration_seconds(value) is None:
-            raise ValueError(
-                'expected "off" or a duration: a whole number and s, m, h or d, e.g. "2h"'
+    @property
+    def gpu_ids(self) -> str | list[str]:
+        """`gpus` as the engine is given it: "all", "auto:N", or every index and UUID as text."""
+        return self.gpus if isinstance(self.gpus, str) else [str(gpu) for gpu in self.gpus]
+
+    def problems(self) -> Iterator[Problem]:
+        if self.idle_stop != "off" and duration_seconds(self.idle_stop) is None:
+            yield (
+                "idle_stop",
+                'expected "off" or a duration: a whole number and s, m, h or d, e.g. "2h"',
             )
-        return value
-
-    @field_validator("shm_size")
-    @classmethod
-    def _shm(cls, value: str) -> str:
-        if not _SIZE.fullmatch(value):
-            raise ValueError('expected a size such as "8g" or "512m"')
-        return value
-
-    @field_validator("gpus", mode="before")
-    @classmethod
-    def _gpus(cls, value: object) -> object:
-        # One clear message instead of one per union branch.
-        if value == "all" or (isinstance(value, str) and AUTO_GPUS.fullmatch(value)):
-            return value
-        if (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, int | str) and not isinstance(v, bool) for v in value)
-        ):
-            return [str(v) for v in value]
-        raise ValueError(
-            'expected "all", "auto:N" (N idle GPUs, leased host-wide) or a non-empty list of '
-            "GPU indices or UUIDs, e.g. [0, 2]"
-        )
-
-    @field_validator("bind")
-    @classmethod
-    def _bind(cls, value: str) -> str:
+        if not _SIZE.fullmatch(self.shm_size):
+            yield "shm_size", 'expected a size such as "8g" or "512m"'
+        gpus = self.gpus
+        if not (gpus == "all" or (isinstance(gpus, str) and AUTO_GPUS.fullmatch(gpus)) or (
+            isinstance(gpus, list) and gpus
+        )):
+            yield (
+                "gpus",
+                'expected "all", "auto:N" (N idle GPUs, leased host-wide) or a non-empty list '
+                "of GPU indices or UUIDs, e.g. [0, 2]",
+            )
         try:
             # ipaddress takes any text after "%" as an IPv6 scope id, newlines included.
-            ipaddress.ip_address("%" if "%" in value else value)
+            ipaddress.ip_address("%" if "%" in self.bind else self.bind)
         except ValueError:
-            raise ValueError('expected an IP address, e.g. "127.0.0.1" or "0.0.0.0"') from None
-        return value
-
-    @field_validator("workspace")
-    @classmethod
-    def _workspace(cls, value: str) -> str:
-        problem = _workspace_problem(value)
+            yield "bind", 'expected an IP address, e.g. "127.0.0.1" or "0.0.0.0"'
+        problem = _workspace_problem(self.workspace)
         if problem:
-            raise ValueError(f'{problem}: expected "volume" or a host directory, e.g. "~/work"')
-        return value
+            yield "workspace", f'{problem}: expected "volume" or a host directory, e.g. "~/work"'
 
 
 def _workspace_problem(value: str) -> str | None:
@@ -389,46 +331,38 @@ def _workspace_problem(value: str) -> str | None:
     return None
 
 
-class DotfilesSpec(_Strict):
-    repo: str = Field("", json_schema_extra=_schema_pattern(_GIT_URL, ""))  # "": no dotfiles
+class DotfilesSpec(_Table, frozen=True, kw_only=True):
+    repo: Annotated[str, _matching(_GIT_URL, "")] = ""  # "": no dotfiles
     # A script in the repository, run after the clone; "": none.
-    install: str = Field("", json_schema_extra=_schema_pattern(_REPO_PATH, ""))
+    install: Annotated[str, _matching(_REPO_PATH, "")] = ""
 
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if value and not _GIT_URL.fullmatch(value):
-            raise ValueError(
+    def problems(self) -> Iterator[Problem]:
+        repo = self.repo
+        if repo and not _GIT_URL.fullmatch(repo):
+            yield (
+                "repo",
                 "expected a git URL (https://, ssh://, git://, file:/// or user@host:path) "
-                'without spaces or a password, e.g. "https://github.com/you/dotfiles.git"'
+                'without spaces or a password, e.g. "https://github.com/you/dotfiles.git"',
             )
-        netloc = value.split("/")[2] if "://" in value else ""
+        netloc = repo.split("/")[2] if "://" in repo else ""
         if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
-            raise ValueError("holds a password: put credentials in [secrets], not in the URL")
-        return value
-
-    @field_validator("install")
-    @classmethod
-    def _install(cls, value: str) -> str:
-        if value and (not _REPO_PATH.fullmatch(value) or ".." in value.split("/")):
-            raise ValueError(
-                'expected a relative path inside the repository, e.g. "install.sh"'
-            )
-        return value
+            yield "repo", "holds a password: put credentials in [secrets], not in the URL"
+        install = self.install
+        if install and (not _REPO_PATH.fullmatch(install) or ".." in install.split("/")):
+            yield "install", 'expected a relative path inside the repository, e.g. "install.sh"'
 
 
-def _check_secret(name: str, source: str) -> None:
+def _secret_problem(name: str, source: str) -> str | None:
     if not _ENV_NAME.fullmatch(name):
-        raise ValueError(
-            f"{name!r} is not an environment variable name (letters, digits, _; e.g. HF_TOKEN)"
-        )
+        return f"{name!r} is not an environment variable name (letters, digits, _; e.g. HF_TOKEN)"
     match = _SECRET_SOURCE.fullmatch(source)
     path = match["file"] if match else None
     if match is None or (path is not None and _secret_path_problem(path)):
-        raise ValueError(
-            f'{name}: expected "env:VARIABLE" or "file:PATH" (absolute, or ~/ for your home), '
+        return (
+            f'expected "env:VARIABLE" or "file:PATH" (absolute, or ~/ for your home), '
             f'e.g. "env:{name}" or "file:~/.{name.lower()}"; got {source!r}'
         )
+    return None
 
 
 def _secret_path_problem(path: str) -> bool:
@@ -437,87 +371,77 @@ def _secret_path_problem(path: str) -> bool:
     return not (path.startswith("/") or path.startswith("~/"))
 
 
-class Spec(_Strict):
-    name: str = Field("dlenv", json_schema_extra=_schema_pattern(_NAME))
+# _SECRET_SOURCE, with the file path's rule (_secret_path_problem) spelled out.
+_SECRET_SOURCE_SCHEMA = {"pattern": "^(?:env:[A-Za-z_][A-Za-z0-9_]{0,63}|file:(?:/|~/).+)$"}
+
+# The tables, in the order `dlenv spec` prints them.
+_TABLES = ("image", "python", "torch", "ssh", "jupyter", "run", "dotfiles")
+
+
+class Spec(_Table, frozen=True, kw_only=True):
+    name: Annotated[str, _matching(_NAME)] = "dlenv"
     profile: Literal["gpu", "cpu"] = "gpu"
     engine: Literal["auto", "podman", "docker"] = "auto"
     host: str | None = None  # "[user@]host[:port]": run the engine on that box, over SSH
-    image: ImageSpec = ImageSpec()
-    python: PythonSpec = PythonSpec()
-    torch: TorchSpec = TorchSpec()
-    ssh: SshSpec = SshSpec()
-    jupyter: JupyterSpec = JupyterSpec()
-    run: RunSpec = RunSpec()
+    image: ImageSpec = field(default_factory=ImageSpec)
+    python: PythonSpec = field(default_factory=PythonSpec)
+    torch: TorchSpec = field(default_factory=TorchSpec)
+    ssh: SshSpec = field(default_factory=SshSpec)
+    jupyter: JupyterSpec = field(default_factory=JupyterSpec)
+    run: RunSpec = field(default_factory=RunSpec)
     # Extra named ports, published like SSH and Jupyter: host port = container port.
-    ports: dict[str, Port] = Field(
-        {}, json_schema_extra={"propertyNames": _schema_pattern(_PORT_NAME)}
-    )
+    ports: Annotated[
+        dict[str, Port], Meta(extra_json_schema={"propertyNames": _schema_pattern(_PORT_NAME)})
+    ] = {}
     # Runtime secrets: NAME = "env:VARIABLE" or "file:PATH", read at `up`, a file in the container.
-    secrets: dict[str, str] = Field(
-        {},
-        json_schema_extra={
-            "propertyNames": _schema_pattern(_ENV_NAME),
-            # _SECRET_SOURCE, with the file path's rule (_secret_path_problem) spelled out.
-            "additionalProperties": {
-                "type": "string",
-                "pattern": "^(?:env:[A-Za-z_][A-Za-z0-9_]{0,63}|file:(?:/|~/).+)$",
-            },
-        },
-    )
-    dotfiles: DotfilesSpec = DotfilesSpec()
+    secrets: Annotated[
+        dict[str, Annotated[str, Meta(extra_json_schema=_SECRET_SOURCE_SCHEMA)]],
+        Meta(extra_json_schema={"propertyNames": _schema_pattern(_ENV_NAME)}),
+    ] = {}
+    dotfiles: DotfilesSpec = field(default_factory=DotfilesSpec)
 
-    @model_validator(mode="after")
-    def _distinct_ports(self) -> Spec:
-        if self.ssh.port == self.jupyter.port:
-            # The key path travels in the context, so the message names jupyter.port and its line.
-            raise PydanticCustomError(
-                "keyed",
-                "{port} is also ssh.port: SSH and Jupyter need two different host ports",
-                {"key": "jupyter.port", "port": self.jupyter.port},
+    def problems(self) -> Iterator[Problem]:
+        """Every problem in the spec, each with its whole key path ("image.apt")."""
+        if not _NAME.fullmatch(self.name):
+            yield (
+                "name",
+                'expected lowercase letters, digits, "-", "_" or "." (at most 63), '
+                'e.g. "vision"',
             )
+        if self.host is not None and BOX_ADDRESS.fullmatch(self.host) is None:
+            yield "host", f"expected {BOX_FORM}"
+        for table in _TABLES:
+            for key, message in getattr(self, table).problems():
+                yield f"{table}.{key}", message
+        for name, source in self.secrets.items():
+            problem = _secret_problem(name, source)
+            if problem:
+                yield f"secrets.{name}", problem
+        yield from self._port_problems()
+
+    def _port_problems(self) -> Iterator[Problem]:
+        for name in self.ports:
+            if not _PORT_NAME.fullmatch(name):
+                yield (
+                    f"ports.{name}",
+                    f'{name!r} is not a port name (lowercase letters, digits, "-", "_"; '
+                    'e.g. "tensorboard")',
+                )
+        if self.ssh.port == self.jupyter.port:
+            yield (
+                "jupyter.port",
+                f"{self.jupyter.port} is also ssh.port: SSH and Jupyter need two different "
+                "host ports",
+            )
+            return
         # The container side too: 22 and 8888 are sshd's and Jupyter's inside the container.
         taken = {self.ssh.port: "ssh.port", self.jupyter.port: "jupyter.port"}
         taken |= {22: "sshd inside the container", 8888: "Jupyter inside the container"}
         for name, port in sorted(self.ports.items()):
             if port in taken:
-                raise PydanticCustomError(
-                    "keyed",
-                    "{port} is already {other}: every port needs its own number",
-                    {"key": f"ports.{name}", "port": port, "other": taken[port]},
+                yield (
+                    f"ports.{name}",
+                    f"{port} is already {taken[port]}: every port needs its own number",
                 )
+                return
             taken[port] = f"ports.{name}"
-        return self
-
-    @field_validator("ports")
-    @classmethod
-    def _port_names(cls, value: dict[str, int]) -> dict[str, int]:
-        for name in value:
-            if not _PORT_NAME.fullmatch(name):
-                raise ValueError(
-                    f'{name!r} is not a port name (lowercase letters, digits, "-", "_"; '
-                    'e.g. "tensorboard")'
-                )
-        return value
-
-    @field_validator("secrets")
-    @classmethod
-    def _secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, source in value.items():
-            _check_secret(name, source)
-        return value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        if value is not None and BOX_ADDRESS.fullmatch(value) is None:
-            raise ValueError(f"expected {BOX_FORM}")
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME.fullmatch(value):
-            raise ValueError(
-                'expected lowercase letters, digits, "-", "_" or "." (at most 63), e.g. "vision"'
-            )
-        return value

@@ -6,6 +6,7 @@ import stat
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from dlenv.environment.kube_export import (
@@ -31,9 +32,7 @@ def cpu_project(tmp_path: Path) -> Project:
 
 
 def as_gpu(project: Project, gpus: str | list[str] = "all") -> Project:
-    spec = project.spec.model_copy(
-        update={"profile": "gpu", "run": RunSpec(gpus=gpus)}  # type: ignore[arg-type]
-    )
+    spec = msgspec.structs.replace(project.spec, profile="gpu", run=RunSpec(gpus=gpus))
     return replace(project, spec=spec)
 
 

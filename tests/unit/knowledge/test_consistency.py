@@ -30,6 +30,20 @@ def test_schema_reports_a_broken_row(files: dict[str, Any]) -> None:
     assert any("cuda.toml" in p and "driver" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cuda", "12.8\n"), ("cuda", "\uff11\uff12.8"), ("as_of", "2025-01-01\n"), ("source", "x"),
+     ("driver", 570), ("extra", "x")],
+)  # fmt: skip
+def test_schema_matches_each_value_whole(files: dict[str, Any], field: str, value: Any) -> None:
+    # A trailing newline, a non-ASCII digit, a short source, a number for text, an unknown key.
+    row = {**files["cuda.toml"]["release"][0], field: value}
+    broken = {**files, "cuda.toml": {**files["cuda.toml"], "release": [row]}}
+    (problem,) = validate_files(broken)
+    assert problem.startswith("cuda.toml: release[0]: ")
+    assert field in problem
+
+
 def test_every_torch_cuda_has_a_driver_row() -> None:
     k = load_knowledge()
     for wheel in k.torch.wheels:

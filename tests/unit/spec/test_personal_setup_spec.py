@@ -39,7 +39,7 @@ def test_everything_at_once_is_accepted() -> None:
         ("[ports]\na = 6006\nb = 6006", "ports.b: 6006 is already ports.a"),
         ("[ports]\nTB = 6006", "'TB' is not a port name"),
         ("[ports]\ntb = true", "ports.tb"),
-        ('[secrets]\nHF = "env:"', 'secrets: HF: expected "env:VARIABLE" or "file:PATH"'),
+        ('[secrets]\nHF = "env:"', 'line 2: secrets.HF: expected "env:VARIABLE" or "file:PATH"'),
         ('[secrets]\nHF = "file:relative/x"', "absolute, or ~/ for your home"),
         ('[secrets]\nHF = "file:~other/x"', "absolute, or ~/ for your home"),
         ('[secrets]\nHF = "vault:x"', 'expected "env:VARIABLE"'),

@@ -8,6 +8,7 @@ import pytest
 
 from dlenv.errors import SpecError
 from dlenv.spec import Spec, apply_overrides, default_spec_text, load_spec, parse_spec
+from dlenv.spec.load import _describe_conversion
 
 
 def problems(text: str) -> list[str]:
@@ -93,7 +94,7 @@ def test_environment_markers_are_allowed() -> None:
 
 def test_gpus_accepts_indices_and_uuids() -> None:
     spec = parse_spec('[run]\ngpus = [0, "GPU-6a1b"]\n', "t")
-    assert spec.run.gpus == ["0", "GPU-6a1b"]
+    assert spec.run.gpu_ids == ["0", "GPU-6a1b"]
     (message,) = problems("[run]\ngpus = []\n")
     assert 'expected "all", "auto:N"' in message
 
@@ -121,3 +122,40 @@ def test_missing_spec_file_is_a_usage_error(tmp_path: Path) -> None:
         load_spec(tmp_path / "nope.toml")
     assert caught.value.exit_code == 2
     assert "file not found" in caught.value.problems[0]
+
+
+def test_every_check_problem_is_reported_at_once_with_its_line() -> None:
+    found = problems('[image]\ncuda = "12"\n\n[python]\nversion = "3"\nuv = "latest"\n')
+    assert [message.split(":", 2)[:2] for message in found] == [
+        ["line 2", " image.cuda"],
+        ["line 5", " python.version"],
+        ["line 6", " python.uv"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # A value in a table of names: msgspec leaves the key out of its path; it is found again.
+        ("[ports]\ntb = 6006\nboard = 70000\n",
+         "line 3: ports.board: expected a whole number <= 65535, got 70000"),
+        ('[secrets]\nHF = 3\n', "line 2: secrets.HF: expected a string in quotes, got 3"),
+        ('image = "cuda"\n', "line 1: image: expected a table, got 'cuda'"),
+        ("host = 3\n", "line 1: host: expected a string in quotes, got 3"),
+        ("[torch]\nenabled = 1\n", "line 2: torch.enabled: expected true or false, got 1"),
+        ("[run]\ngpus = [0, true]\n",
+         "line 2: run.gpus[1]: expected a whole number or a string in quotes, got true"),
+        ("[python]\nextra = 'numpy'\n",
+         """line 2: python.extra: expected a list, e.g. ["a", "b"], got 'numpy'"""),
+    ],
+)  # fmt: skip
+def test_type_problems_name_the_key_the_line_and_the_toml_form(text: str, message: str) -> None:
+    assert problems(text) == [message]
+
+
+def test_a_conversion_message_of_an_unknown_form_is_passed_on_whole() -> None:
+    # msgspec words its errors as text; one this module does not know still reaches the user.
+    assert _describe_conversion("Something new - at `$.image.base`", {}, "") == (
+        "image.base: Something new"
+    )
+    assert _describe_conversion("Something new", {}, "") == "(top level): Something new"
