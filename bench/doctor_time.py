@@ -2,25 +2,31 @@
 """Time `dlenv doctor` on this machine and write bench/RESULTS-doctor.md.
 
 Measures the whole command as a user runs it (a fresh process: interpreter start, imports,
-probes, report), and the phases in-process, so a slow run says where its time went.
-Run: python bench/doctor_time.py [runs]
+probes, report), and the phases in-process, so a slow run says where its time went. With
+--base, also a revision's doctor, alternating with this checkout's (A B A B ...), and the ratio
+pair by pair; --base-python runs B on an interpreter with B's own dependencies.
+Run: python bench/doctor_time.py [runs] [--base REV [--base-python PYTHON]]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.build_bench import compile_bytecode  # noqa: E402  (the repository root, only now)
+from bench.base_tree import base_tree, short_commit  # noqa: E402  (the repository root, only now)
+from bench.build_bench import compile_bytecode  # noqa: E402
+
+TARGET_S = 0.3  # issue 15: `dlenv doctor`, median seconds
 
 CI_DOCKER = "unix:///var/lib/dlenv-ci-docker/docker.sock"
 
@@ -55,7 +61,27 @@ def phases() -> dict[str, float]:
     }
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("runs", nargs="?", type=int, default=7)
+    parser.add_argument("--base", help="a git revision to time side by side (B)")
+    parser.add_argument("--base-python", type=Path, default=Path(sys.executable))
+    return parser.parse_args()
+
+
+def side_by_side(
+    runs: int, env: dict[str, str], a: list[str], b: list[str]
+) -> tuple[list[float], list[float]]:
+    """`doctor` of A and of B in turn, `runs` times each, after one untimed run of each."""
+    wall(a, env)
+    wall(b, env)
+    pairs = [(wall(a, env), wall(b, env)) for _ in range(runs)]
+    return [x for x, _ in pairs], [y for _, y in pairs]
+
+
 def main() -> None:
+    args = arguments()
+    runs: int = args.runs
     env = dict(os.environ)
     if Path(CI_DOCKER.removeprefix("unix://")).exists():
         env["DOCKER_HOST"] = CI_DOCKER
@@ -75,14 +101,41 @@ def main() -> None:
     }
     rows = []
     for name, argv in cases.items():
-        times = sorted(wall(argv, env) for _ in range(RUNS))
+        times = sorted(wall(argv, env) for _ in range(runs))
         rows.append((name, statistics.median(times), times[0], times[-1]))
+    compared: list[str] = []
+    if args.base:
+        repo = HERE.parent
+        with (
+            tempfile.TemporaryDirectory(prefix="dlenv-doctor-") as parent,
+            base_tree(repo, args.base, Path(parent) / "b") as b,
+        ):
+            compile_bytecode(b / "src")
+            # Both sides from their source tree, with the same PATH (the podman info memo's
+            # fingerprint holds PATH), so each side answers from the same memo.
+            a_argv = ["env", f"PYTHONPATH={repo / 'src'}", *dlenv, "doctor"]
+            b_argv = ["env", f"PYTHONPATH={b / 'src'}", str(args.base_python), "-m", "dlenv",
+                      "doctor"]  # fmt: skip
+            a_times, b_times = side_by_side(runs, env, a_argv, b_argv)
+        label = f"{args.base} ({short_commit(repo, args.base)}), run by {args.base_python}"
+        for name, times in (("A: this checkout", a_times), (f"B: {label}", b_times)):
+            rows.append((f"dlenv doctor, {name}", statistics.median(times), min(times),
+                         max(times)))  # fmt: skip
+        ratios = [x / y for x, y in zip(a_times, b_times, strict=True)]
+        a_median = statistics.median(a_times)
+        compared = [
+            f"Side by side ({runs} alternating runs each): A/B pair by pair, median "
+            f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}). "
+            f"Target: A's median <= {TARGET_S} s: {'met' if a_median <= TARGET_S else 'NOT met'}"
+            f" ({a_median:.3f} s).",
+            "",
+        ]
     split = phases()
     lines = [
         "# dlenv doctor: time on the CI machine",
         "",
-        f"Command: `python bench/doctor_time.py {RUNS}` "
-        f"({RUNS} runs each, fresh process per run).",
+        f"Command: `python bench/doctor_time.py {' '.join(sys.argv[1:])}` "
+        f"({runs} runs each, fresh process per run).",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; "
         f"DOCKER_HOST={env.get('DOCKER_HOST', '(unset)')}. Load average at the end: "
@@ -94,6 +147,7 @@ def main() -> None:
         "|---|---|---|---|",
         *[f"| {n} | {m:.3f} | {lo:.3f} | {hi:.3f} |" for n, m, lo, hi in rows],
         "",
+        *compared,
         "In-process phases of one run:",
         "",
         "| phase | s |",

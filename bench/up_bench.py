@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.base_tree import base_tree, short_commit  # noqa: E402
 from bench.build_bench import (  # noqa: E402  (the repository root is on sys.path only now)
     BASE_IMAGE,
     DLENV_SPEC,
@@ -39,8 +40,11 @@ from bench.build_bench import (  # noqa: E402  (the repository root is on sys.pa
 TARGET_S = 2.0  # issue 15: median seconds until SSH and Jupyter answer
 
 
-def side(box: Sandbox, name: str, src: Path, ports: tuple[int, int]) -> tuple[list[str], Path]:
-    """A project directory for one side and the argv that runs that side's dlenv."""
+def side(
+    box: Sandbox, name: str, src: Path, ports: tuple[int, int], python: Path
+) -> tuple[list[str], Path]:
+    """A project directory for one side and the argv that runs that side's dlenv (its source on
+    PYTHONPATH, run by `python`: an interpreter with that side's dependencies)."""
     work = box.root / name
     work.mkdir()
     (work / "dlenv.toml").write_text(
@@ -54,23 +58,13 @@ def side(box: Sandbox, name: str, src: Path, ports: tuple[int, int]) -> tuple[li
             jupyter=ports[1],
         ).replace('name = "bench"', f'name = "{name}"')
     )
-    return ["env", f"PYTHONPATH={src}", sys.executable, "-m", "dlenv"], work
+    return ["env", f"PYTHONPATH={src}", str(python), "-m", "dlenv"], work
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--base", required=True, help="the git revision to compare against")
-    parser.add_argument("--ca-bundle", type=Path, default=None)
-    parser.add_argument("--write", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
-    args = parser.parse_args()
-    started = datetime.datetime.now(datetime.UTC)
-    repo = HERE.parent
-    parent = Path(tempfile.mkdtemp(prefix="dlenv-up-bench-", dir=args.workdir))
-    old_tree = parent / "base-tree"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(old_tree),
-                    args.base], check=True, capture_output=True)  # fmt: skip
+def alternate(
+    parent: Path, repo: Path, old_tree: Path, args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """Build each side's image, then time `up` A, B, A, B ... in one Podman storage."""
     base_tar = parent / "base.tar"
     subprocess.run(["podman", "save", "--output", str(base_tar), BASE_IMAGE], check=True)
     box = Sandbox.make(parent, "storage", base_tar)
@@ -80,8 +74,8 @@ def main() -> None:
     compile_bytecode(repo / "src")
     compile_bytecode(old_tree / "src")
     sides = {
-        "A": side(box, "upa", repo / "src", (2471, 8471)),
-        "B": side(box, "upb", old_tree / "src", (2472, 8472)),
+        "A": side(box, "upa", repo / "src", (2471, 8471), Path(sys.executable)),
+        "B": side(box, "upb", old_tree / "src", (2472, 8472), args.base_python),
     }
     times: dict[str, list[float]] = {"A": [], "B": []}
     try:
@@ -97,13 +91,32 @@ def main() -> None:
             print(f"run {run + 1}: A {times['A'][-1]:.2f} s, B {times['B'][-1]:.2f} s", flush=True)
     finally:
         box.destroy()
-        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(old_tree)],
-                       check=False, capture_output=True)  # fmt: skip
         base_tar.unlink(missing_ok=True)
-    base_commit = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "--short", args.base],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()  # fmt: skip
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--base", required=True, help="the git revision to compare against")
+    parser.add_argument("--ca-bundle", type=Path, default=None)
+    parser.add_argument("--write", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
+    parser.add_argument(
+        "--base-python",
+        type=Path,
+        default=Path(sys.executable),
+        help="the interpreter for B, when the base needs other dependencies (a virtual "
+        "environment with them); A runs on this one",
+    )
+    args = parser.parse_args()
+    started = datetime.datetime.now(datetime.UTC)
+    repo = HERE.parent
+    parent = Path(tempfile.mkdtemp(prefix="dlenv-up-bench-", dir=args.workdir))
+    with base_tree(repo, args.base, parent / "base-tree") as old_tree:
+        times = alternate(parent, repo, old_tree, args)
+    base_commit = short_commit(repo, args.base)
+    base_python_is_ours = args.base_python == Path(sys.executable)
     ratios = [a / b for a, b in zip(times["A"], times["B"], strict=True)]
     a, b = statistics.median(times["A"]), statistics.median(times["B"])
     text = "\n".join([
@@ -112,9 +125,10 @@ def main() -> None:
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; {args.runs} alternating runs per side",
         f"- Machine: {machine()}; load average at the end "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        f"- B: `{args.base}` ({base_commit})",
+        f"- B: `{args.base}` ({base_commit}), run by {args.base_python}",
         f"- Command: `python bench/up_bench.py --runs {args.runs} --base {args.base}"
-        f"{' --ca-bundle ' + str(args.ca_bundle) if args.ca_bundle else ''}`",
+        f"{' --ca-bundle ' + str(args.ca_bundle) if args.ca_bundle else ''}"
+        f"{'' if base_python_is_ours else ' --base-python ' + str(args.base_python)}`",
         "",
         "| side | median s | min s | max s | each run, s |",
         "|---|---|---|---|---|",

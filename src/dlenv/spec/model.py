@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, field
-from packaging.requirements import InvalidRequirement, Requirement
 
 from dlenv.labels import NAME_PATTERN, USER_PATTERN
 from dlenv.remote.address import ADDRESS as BOX_ADDRESS
@@ -194,11 +193,22 @@ class ImageSpec(_Table, frozen=True, kw_only=True):
                 yield "apt", f'{name!r} is not a Debian package name (lowercase, e.g. "git")'
 
 
+# A project name alone, which is a whole PEP 508 requirement: the name format of the Python
+# Packaging User Guide, "Names and normalization" (ASCII letters and digits, ".", "_", "-";
+# a letter or digit first and last): https://packaging.python.org/specifications/name-normalization/
+# Spelt without IGNORECASE, under which Python's [A-Z] also takes the Kelvin sign.
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]")
+
+
 def _requirement_problems(key: str, requirements: list[str]) -> Iterator[Problem]:
     for requirement in requirements:
+        if _PROJECT_NAME.fullmatch(requirement):
+            continue  # most are names alone; packaging's parser costs `doctor` 20 ms to import
         # PEP 508 parsing refuses anything that is not a requirement; the renderer also quotes
         # each one, so nothing here can reach a shell as code. packaging accepts surrounding
         # whitespace, newlines included, and a newline would end the Containerfile's RUN line.
+        from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415
+
         if not requirement.isprintable():
             yield key, f"{requirement!r} holds a line break or another control character"
             continue

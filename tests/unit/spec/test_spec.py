@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.requirements import Requirement
 
 from dlenv.errors import SpecError
 from dlenv.spec import Spec, apply_overrides, default_spec_text, load_spec, parse_spec
 from dlenv.spec.load import _describe_conversion
+from dlenv.spec.model import _PROJECT_NAME
 
 
 def problems(text: str) -> list[str]:
@@ -159,3 +163,15 @@ def test_a_conversion_message_of_an_unknown_form_is_passed_on_whole() -> None:
         "image.base: Something new"
     )
     assert _describe_conversion("Something new", {}, "") == "(top level): Something new"
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.from_regex(_PROJECT_NAME, fullmatch=True))
+def test_a_name_the_spec_takes_unparsed_is_a_requirement_as_packaging_reads_it(name: str) -> None:
+    requirement = Requirement(name)
+    assert (requirement.name, str(requirement.specifier), requirement.marker) == (name, "", None)
+
+
+@pytest.mark.parametrize("text", ["numpy\n", "numpy ", "-numpy", "nump\u212a", "numpy>=2", ""])
+def test_anything_but_a_plain_name_goes_to_packaging(text: str) -> None:
+    assert not _PROJECT_NAME.fullmatch(text)
