@@ -6,6 +6,8 @@ DLENV_SPEC: JupyterLab and the scientific stack, CPU profile) in one fresh Podma
 start until it exits (it exits once SSH and Jupyter answer). The ratio is taken pair by pair.
 
 Usage: python bench/up_bench.py --base REV [--runs 7] [--ca-bundle FILE] [--write FILE]
+       [--base-python PYTHON]  (B on an interpreter with its own dependencies)
+       [--first]  (each `up` as a machine's first: volumes and dlenv's podman-info memo removed)
 Needs what build_bench.py needs (root, podman, the base image, PyPI). About 5 minutes.
 """
 
@@ -37,6 +39,8 @@ from bench.build_bench import (  # noqa: E402  (the repository root is on sys.pa
     machine,
 )
 
+from dlenv.context import cache_root  # noqa: E402
+
 TARGET_S = 2.0  # issue 15: median seconds until SSH and Jupyter answer
 
 
@@ -59,6 +63,15 @@ def side(
         ).replace('name = "bench"', f'name = "{name}"')
     )
     return ["env", f"PYTHONPATH={src}", str(python), "-m", "dlenv"], work
+
+
+def forget(box: Sandbox) -> None:
+    """What a first `up` on a machine does not find: its containers and volumes (the workspace,
+    the host keys, the shared caches) and dlenv's remembered `podman info`."""
+    box.stop()
+    subprocess.run(["podman", "volume", "prune", "--force"], env=box.env, capture_output=True,
+                   check=False)  # fmt: skip
+    (cache_root() / f"podman-info-{os.geteuid()}.json").unlink(missing_ok=True)
 
 
 def alternate(
@@ -85,6 +98,8 @@ def alternate(
         up = ["up", "--authorized-keys", f"{key}.pub", *ca]
         for run in range(args.runs):
             for name, (dlenv, work) in sides.items():
+                if args.first:
+                    forget(box)
                 times[name].append(box.timed([*dlenv, *up], cwd=work))
                 box.run([*dlenv, "down"], cwd=work)
                 time.sleep(1)  # the engine's clean-up of the last container, not timed
@@ -102,6 +117,12 @@ def main() -> None:
     parser.add_argument("--ca-bundle", type=Path, default=None)
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=Path("/var/tmp"))
+    parser.add_argument(
+        "--first",
+        action="store_true",
+        help="time first `up`s: no volumes, no remembered `podman info` (they are removed "
+        "before each)",
+    )
     parser.add_argument(
         "--base-python",
         type=Path,
@@ -128,7 +149,8 @@ def main() -> None:
         f"- B: `{args.base}` ({base_commit}), run by {args.base_python}",
         f"- Command: `python bench/up_bench.py --runs {args.runs} --base {args.base}"
         f"{' --ca-bundle ' + str(args.ca_bundle) if args.ca_bundle else ''}"
-        f"{'' if base_python_is_ours else ' --base-python ' + str(args.base_python)}`",
+        f"{'' if base_python_is_ours else ' --base-python ' + str(args.base_python)}"
+        f"{' --first' if args.first else ''}`",
         "",
         "| side | median s | min s | max s | each run, s |",
         "|---|---|---|---|---|",
