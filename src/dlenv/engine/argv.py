@@ -42,11 +42,14 @@ HARDENING_FLAGS = (
 )
 
 
-def podman_build_command(command: Command) -> Command:
-    """How a local `podman build` runs: in a session of its own, so that the terminal's Ctrl-C
-    reaches dlenv only, which then ends the running step's container, and podman removes its
-    working containers itself (dlenv.process: `ends_its_containers_on_interrupt`). Podman over
-    a connection builds on the box, out of reach: it keeps the default."""
+def build_command(program: str, command: Command, *, remote: bool = False) -> Command:
+    """How a build runs. A local `podman build` runs in a session of its own, so that the
+    terminal's Ctrl-C reaches dlenv only, which then ends the running step's container, and
+    podman removes its working containers itself (dlenv.process:
+    `ends_its_containers_on_interrupt`). Docker's builder runs in its daemon, and podman over a
+    connection on the box, out of reach: those keep the default."""
+    if program != "podman" or remote:
+        return command
     return replace(command, own_session=True, ends_its_containers_on_interrupt=True)
 
 

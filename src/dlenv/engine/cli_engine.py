@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlenv.engine.argv import build_argv, build_env, podman_build_command, run_argv
+from dlenv.engine.argv import build_argv, build_command, build_env, run_argv
 from dlenv.engine.base import BaseDigest, BuildRequest, BuildStep, ContainerInfo, RunConfig
 from dlenv.engine.caps import BuilderCaps
 from dlenv.engine.connection import LOCAL, EngineConnection
@@ -252,9 +252,7 @@ class CliEngine:
         env = build_env(request) | (
             {"DOCKER_BUILDKIT": "1" if self.kind.buildkit else "0"} if self.name == "docker" else {}
         )
-        command = self.command(argv, env)
-        if self.name == "podman" and not self.connection.remote:
-            command = podman_build_command(command)
+        command = build_command(self.name, self.command(argv, env), remote=self.connection.remote)
         result = self.runner.stream(command, on_line)
         if not result.ok:
             raise BuildError(

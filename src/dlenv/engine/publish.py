@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlenv.engine.argv import build_argv, podman_build_command
+from dlenv.engine.argv import build_argv, build_command
 from dlenv.engine.base import BuildRequest
 from dlenv.errors import BuildError, EngineError, UsageError
 from dlenv.process import Command, Runner
@@ -54,9 +54,7 @@ def build_multiplatform(
     """Build the manifest list afresh (an old list would keep stale entries). Returns its name."""
     name = manifest_name(request.tag)
     runner.run(Command((program, "manifest", "rm", name)))  # absent is fine
-    command = Command(multiplatform_build_argv(program, request, platforms))
-    if program == "podman":
-        command = podman_build_command(command)
+    command = build_command(program, Command(multiplatform_build_argv(program, request, platforms)))
     result = runner.stream(command, on_line)
     if not result.ok:
         raise BuildError(

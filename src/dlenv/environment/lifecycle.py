@@ -308,15 +308,10 @@ def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: 
 def create_volumes(engine: CliEngine, volumes: dict[str, dict[str, str]]) -> None:
     """Create the volumes at the same time: each is an engine process of about 0.1 s, and a
     first `up` makes six (host keys, workspace, four caches), one after another 0.5 s of it
-    (bench/RESULTS-up.md). The first failure is raised, once every creation has ended."""
-    if len(volumes) < 2:
-        for name, labels in volumes.items():
-            engine.create_volume(name, labels)
-        return
-    with ThreadPoolExecutor(max_workers=len(volumes), thread_name_prefix="dlenv-volume") as pool:
-        created = [pool.submit(engine.create_volume, n, labels) for n, labels in volumes.items()]
-    for creation in created:
-        creation.result()
+    (bench/RESULTS-up.md). The first failure is raised, once every creation has ended (leaving
+    the pool waits for them); with none to create, no thread starts."""
+    with ThreadPoolExecutor(max(len(volumes), 1), thread_name_prefix="dlenv-volume") as pool:
+        list(pool.map(engine.create_volume, volumes, volumes.values()))
 
 
 def _start(

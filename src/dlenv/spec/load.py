@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from difflib import get_close_matches
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import msgspec
 
@@ -151,9 +151,10 @@ def _located(loc: list[str | int | None], data: Any) -> list[str | int]:
     for part in loc:
         key = part
         if key is None:
+            if not isinstance(node, dict):
+                break
             value_type = _field_type(found)
-            refused = (k for k, v in node.items() if not _converts(v, value_type))
-            key = next(refused, None) if isinstance(node, dict) else None
+            key = next((k for k, v in node.items() if not _converts(v, value_type)), None)
             if key is None:
                 break
         found.append(key)
@@ -205,20 +206,16 @@ def _key_path(loc: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
-def _struct_at(parents: Sequence[str | int]) -> type[msgspec.Struct] | None:
-    """The table (struct type) at a key path, None past the last one."""
-    struct: type[msgspec.Struct] = Spec
-    for key in parents:
-        annotation = _hints(struct).get(str(key))
-        if not (isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)):
+def _declared(loc: Sequence[str | int]) -> Any:
+    """The type the spec declares at a key path (its outer constraints removed): Spec for the
+    top level, None where no table declares the key."""
+    declared: Any = Spec
+    for key in loc:
+        if not (isinstance(declared, type) and issubclass(declared, msgspec.Struct)):
             return None
-        struct = annotation
-    return struct
-
-
-def _hints(struct: type[msgspec.Struct]) -> dict[str, Any]:
-    """A table's fields and their types, constraints (Annotated) removed."""
-    return {name: _bare(hint) for name, hint in get_type_hints(struct).items()}
+        fields = {field.encode_name: field.type for field in msgspec.structs.fields(declared)}
+        declared = _bare(fields.get(str(key)))
+    return declared
 
 
 def _bare(hint: Any) -> Any:
@@ -226,25 +223,22 @@ def _bare(hint: Any) -> Any:
 
 
 def _field_type(loc: Sequence[str | int]) -> Any:
-    """The declared type of the value at `loc` (a table's field, or a mapping's values)."""
-    if not loc:
-        return Spec
-    struct = _struct_at(loc[:-1])
-    hints = get_type_hints(struct, include_extras=True) if struct else {}
-    hint = _bare(hints.get(str(loc[-1])))
-    return get_args(hint)[1] if get_origin(hint) is dict else hint
+    """The declared type of the value at `loc`: a table's field, or a mapping's values."""
+    declared = _declared(loc)
+    return get_args(declared)[1] if get_origin(declared) is dict else declared
 
 
 def _allowed_keys(parents: Sequence[str | int]) -> list[str]:
-    struct = _struct_at(parents)
-    return sorted(struct.__struct_fields__) if struct else []
+    table = _declared(parents)
+    if not (isinstance(table, type) and issubclass(table, msgspec.Struct)):
+        return []
+    return sorted(field.encode_name for field in msgspec.structs.fields(table))
 
 
 def _choices(loc: Sequence[str | int]) -> tuple[Any, ...]:
     """A Literal field's allowed values, in their declared order."""
-    struct = _struct_at(loc[:-1]) if loc else None
-    hint = _hints(struct).get(str(loc[-1])) if struct else None
-    return get_args(hint) if get_origin(hint) is Literal else ()
+    declared = _declared(loc)
+    return get_args(declared) if get_origin(declared) is Literal else ()
 
 
 def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:

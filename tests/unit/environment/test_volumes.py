@@ -62,7 +62,7 @@ def test_a_failed_creation_is_raised_after_the_others_ended() -> None:
     assert len(runner.calls) == len(VOLUMES)  # none was left unasked
 
 
-def test_one_volume_is_created_in_this_thread() -> None:
+def test_one_volume_is_created_alone() -> None:
     runner = TogetherRunner(1)
     create_volumes(engine(runner), {"vol-hostkeys": {}})
     assert runner.calls == [("podman", "volume", "create", "vol-hostkeys")]
