@@ -282,7 +282,8 @@ class RunSpec(_Table, frozen=True, kw_only=True):
     shm_size: Annotated[str, _matching(_SIZE)] = "8g"
     ipc: Literal["private", "host"] = "private"  # "host": share the host's IPC and /dev/shm
     # "all", "auto:N", or GPU indices and UUIDs, as the file says them (indices may be TOML
-    # integers); `gpu_ids` is the same as text.
+    # integers); `gpu_ids` is the same as text. The schema's pattern is AUTO_GPUS spelt for
+    # ECMA-262 (no named group).
     gpus: (
         Annotated[str, Meta(extra_json_schema={"pattern": "^(?:all|auto:[1-9][0-9]?)$"})]
         | Annotated[list[int | str], Meta(extra_json_schema={"minItems": 1})]
