@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -39,11 +39,6 @@ CACHE_VARIABLES = {
     "UV_CACHE_DIR": "/var/cache/dlenv/uv",
 }
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
-from tests.e2e.test_lock_build import free_port
 from tests.e2e.test_up import http_status, remove_test_images
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,8 @@ import yaml
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
 from tests.e2e.test_up import http_status, remove_test_images
-from tests.support.registry import Registry, free_port, serve_registry
+from tests.support.ports import free_port
+from tests.support.registry import Registry, serve_registry
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import tomllib
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, require
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +45,6 @@ extra = {json.dumps(extra)}
 enabled = false
 """
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

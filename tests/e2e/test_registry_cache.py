@@ -16,7 +16,8 @@ import pytest
 
 from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, SshClient, cpu_spec, require
 from tests.e2e.test_up import http_status, remove_test_images
-from tests.support.registry import PodmanStorage, Registry, free_port, serve_registry
+from tests.support.ports import free_port
+from tests.support.registry import PodmanStorage, Registry, serve_registry
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,18 +28,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
+from tests.support.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 
 # The same packages as tests/e2e/test_up.py: the engines' layer caches serve both.
 PACKAGES = ["jupyterlab", "numpy", "pandas"]
-
-
-def free_ports() -> tuple[int, int]:
-    with socket.socket() as one, socket.socket() as two:
-        one.bind(("127.0.0.1", 0))
-        two.bind(("127.0.0.1", 0))
-        return int(one.getsockname()[1]), int(two.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
@@ -110,7 +103,7 @@ class Env:
 def make_env(engine: str, cli_factory: Any, ssh: SshClient, label: str) -> Env:
     name = f"reliab-{label}-{engine}"
     cli: Cli = cli_factory(engine, name)
-    ports = free_ports()
+    ports = free_ports(2)
     (cli.cwd / "dlenv.toml").write_text(cpu_spec(name, engine, packages=PACKAGES, ports=ports))
     return Env(engine, name, cli, ssh, ports)
 

@@ -37,17 +37,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CA_BUNDLE, DOCKER_HOST, Cli, SshClient, cpu_spec, require
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
 SSHD = "/usr/sbin/sshd"
 PODMAN_SOCKET = "/run/podman/podman.sock"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(check: Any, what: str, timeout: float = 30.0) -> None:

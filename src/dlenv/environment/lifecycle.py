@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from dlenv.build_progress import BuildProgress
@@ -272,6 +274,28 @@ def _release_unless_running(project: Project) -> None:
 
 
 def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: float) -> Access:
+    # Leaving the pool waits for the volumes' creation, whatever happened meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlenv-volumes") as pool:
+        if survey.image_present:
+            # No build to wait for: a first `up` makes its volumes while run_config waits for
+            # the engine's facts (`podman info`, 0.3-0.5 s when not remembered), rather than
+            # after them (bench/RESULTS-up.md).
+            volumes_made = pool.submit(
+                create_volumes, project.engine, survey.missing_volumes
+            ).result
+        else:
+            # After the build: a build that fails leaves no volumes behind.
+            volumes_made = partial(create_volumes, project.engine, survey.missing_volumes)
+        return _configure_and_start(project, survey, placement, timeout, volumes_made)
+
+
+def _configure_and_start(
+    project: Project,
+    survey: _Survey,
+    placement: Placement,
+    timeout: float,
+    volumes_made: Callable[[], None],
+) -> Access:
     engine, names, bind = project.engine, project.names, project.spec.run.bind
     existing, just_started = survey.existing, None
     config = project.run_config(placement)
@@ -296,7 +320,7 @@ def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: 
             engine.remove_container(names.container)
             if local:
                 check_ports_free(bind, ports)
-        just_started = _start(project, config, placement, timeout, survey.missing_volumes)
+        just_started = _start(project, config, placement, timeout, volumes_made)
     started = just_started or engine.container(names.container)
     if started is None:
         raise DlenvError(f"{project.name} disappeared right after it started; see `dlenv logs`")
@@ -319,13 +343,14 @@ def _start(
     config: RunConfig,
     placement: Placement,
     timeout: float,
-    missing_volumes: dict[str, dict[str, str]],
+    volumes_made: Callable[[], None],
 ) -> ContainerInfo | None:
-    """Create the missing volumes, run the container and wait until it answers; returns it as
-    the engine last showed it running (`wait_for_container`)."""
+    """Once the missing volumes are made (`volumes_made` returns then, or raises), run the
+    container and wait until it answers; returns it as the engine last showed it running
+    (`wait_for_container`)."""
     engine, spec, names = project.engine, project.spec, project.names
     token = project.state.jupyter_token()
-    create_volumes(engine, missing_volumes)
+    volumes_made()
     if project.box is not None:
         project.box.push_state(project.state, project.name)
     ssh_port, jupyter_port = placement.ssh_port, placement.jupyter_port

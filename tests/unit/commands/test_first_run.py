@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from dlenv.cli import run
+from dlenv.process import Command, Result
 from dlenv.ssh_keys import KEY_NAME
 from tests.support.context import make_context
 from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
 from tests.support.keygen import PUBLIC, KeygenRunner
+from tests.support.ports import free_ports
 
 
 def test_up_without_an_engine_says_so_first_with_the_fix(
@@ -55,3 +58,95 @@ def test_up_without_a_key_makes_one_tells_the_user_and_carries_on(
         ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dlenv", "-f",
          str(public.with_suffix(""))),
     ]  # fmt: skip
+
+
+CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured"
+
+
+class SlowInfoRunner(KeygenRunner):
+    """`podman info` answers (with a real capture) only once a `volume create` has been asked,
+    or after WAIT_S in vain; `podman run` fails, which ends the `up`."""
+
+    WAIT_S = 5.0
+
+    def __init__(self, responses: dict[tuple[str, ...], tuple[int, str, str]]) -> None:
+        super().__init__(responses=responses, programs={"podman": "/usr/bin/podman"})
+        self.volume_asked = threading.Event()
+        self.volume_asked_during_info = False
+
+    def run(self, command: Command, *, check: bool = False, timeout: float | None = None) -> Result:
+        if command.argv[:3] == ("podman", "volume", "create"):
+            self.volume_asked.set()
+        elif command.argv[:2] == ("podman", "info"):
+            self.volume_asked_during_info = self.volume_asked.wait(self.WAIT_S)
+        return super().run(command, check=check, timeout=timeout)
+
+
+def test_a_first_up_creates_its_volumes_while_the_engine_facts_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inspect = CAPTURED / "podman-inspect"
+    runner = SlowInfoRunner(
+        {
+            **uv_answers(),
+            ("podman", "info"): (
+                0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
+            ),
+            ("podman", "container", "inspect"): (
+                125, (inspect / "absent-ci.stdout").read_text(),
+                (inspect / "absent-ci.stderr").read_text(),
+            ),
+            ("podman", "image", "inspect"): (0, "sha256:" + "a" * 64 + "\n", ""),  # built
+            ("podman", "volume", "ls"): (0, "", ""),  # a fresh machine: no volumes yet
+            ("podman", "ps"): (0, "", ""),
+            ("podman", "volume", "create"): (0, "", ""),
+            ("podman", "run"): (125, "", "Error: stopped here by the test\n"),
+        }
+    )
+    keys = tmp_path / "key.pub"
+    keys.write_text(PUBLIC)
+    ssh_port, jupyter_port = free_ports(2)
+    argv = ["up", "--profile", "cpu", "--engine", "podman", "--authorized-keys", str(keys),
+            "--ssh-port", str(ssh_port), "--jupyter-port", str(jupyter_port)]  # fmt: skip
+    assert run(argv, make_context(tmp_path, runner)) == 1
+    assert "stopped here by the test" in capsys.readouterr().err
+    assert runner.volume_asked_during_info  # not only once `podman info` had answered
+    created = [i for i, c in enumerate(runner.calls) if c[:3] == ("podman", "volume", "create")]
+    started = runner.calls.index(next(c for c in runner.calls if c[:2] == ("podman", "run")))
+    assert len(created) >= 2 and max(created) < started  # all of them, before the container
+
+
+def test_an_up_that_must_build_creates_no_volume_before_the_build_succeeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inspect, images = CAPTURED / "podman-inspect", CAPTURED / "image-inspect"
+    absent = (
+        125, (inspect / "absent-ci.stdout").read_text(), (inspect / "absent-ci.stderr").read_text()
+    )
+    runner = KeygenRunner(
+        responses={
+            **uv_answers(),
+            ("podman", "info"): (
+                0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
+            ),
+            ("podman", "container", "inspect"): absent,
+            ("podman", "image", "inspect"): (
+                125, (images / "podman-absent-ci.stdout").read_text(),
+                (images / "podman-absent-ci.stderr").read_text(),
+            ),
+            ("podman", "volume", "ls"): (0, "", ""),
+            ("podman", "ps"): (0, "", ""),
+            # The build's first step, the base image's pull, fails.
+            ("podman", "pull"): (125, "", "Error: stopped here by the test\n"),
+            ("podman", "version"): (0, "4.3.1\n", ""),  # asked to explain the failure
+        },
+        programs={"podman": "/usr/bin/podman"},
+    )
+    keys = tmp_path / "key.pub"
+    keys.write_text(PUBLIC)
+    ssh_port, jupyter_port = free_ports(2)
+    argv = ["up", "--profile", "cpu", "--engine", "podman", "--authorized-keys", str(keys),
+            "--ssh-port", str(ssh_port), "--jupyter-port", str(jupyter_port)]  # fmt: skip
+    assert run(argv, make_context(tmp_path, runner)) == 1
+    assert "stopped here by the test" in capsys.readouterr().err
+    assert not any(c[:3] == ("podman", "volume", "create") for c in runner.calls)
