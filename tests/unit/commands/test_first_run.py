@@ -63,9 +63,41 @@ def test_up_without_a_key_makes_one_tells_the_user_and_carries_on(
 CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured"
 
 
+def fresh_machine(
+    image: tuple[int, str, str], **more: tuple[int, str, str]
+) -> dict[tuple[str, ...], tuple[int, str, str]]:
+    """Podman's answers (captured on the CI machine) on a machine with no dlenv container and
+    no volumes yet; `image` answers `image inspect`, `more` the commands after the survey."""
+    inspect = CAPTURED / "podman-inspect"
+    return {
+        **uv_answers(),
+        ("podman", "info"): (
+            0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
+        ),
+        ("podman", "container", "inspect"): (
+            125, (inspect / "absent-ci.stdout").read_text(),
+            (inspect / "absent-ci.stderr").read_text(),
+        ),
+        ("podman", "image", "inspect"): image,
+        ("podman", "volume", "ls"): (0, "", ""),
+        ("podman", "ps"): (0, "", ""),
+        **{tuple(name.split("_")): answer for name, answer in more.items()},
+    }  # fmt: skip
+
+
+def up_cpu(tmp_path: Path, runner: FakeRunner) -> int:
+    """`dlenv up` of the default spec's CPU profile, on free ports, with a given public key."""
+    keys = tmp_path / "key.pub"
+    keys.write_text(PUBLIC)
+    ssh_port, jupyter_port = free_ports(2)
+    argv = ["up", "--profile", "cpu", "--engine", "podman", "--authorized-keys", str(keys),
+            "--ssh-port", str(ssh_port), "--jupyter-port", str(jupyter_port)]  # fmt: skip
+    return run(argv, make_context(tmp_path, runner))
+
+
 class SlowInfoRunner(KeygenRunner):
-    """`podman info` answers (with a real capture) only once a `volume create` has been asked,
-    or after WAIT_S in vain; `podman run` fails, which ends the `up`."""
+    """`podman info` answers only once a `volume create` has been asked, or after WAIT_S in
+    vain."""
 
     WAIT_S = 5.0
 
@@ -85,30 +117,14 @@ class SlowInfoRunner(KeygenRunner):
 def test_a_first_up_creates_its_volumes_while_the_engine_facts_are_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inspect = CAPTURED / "podman-inspect"
     runner = SlowInfoRunner(
-        {
-            **uv_answers(),
-            ("podman", "info"): (
-                0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
-            ),
-            ("podman", "container", "inspect"): (
-                125, (inspect / "absent-ci.stdout").read_text(),
-                (inspect / "absent-ci.stderr").read_text(),
-            ),
-            ("podman", "image", "inspect"): (0, "sha256:" + "a" * 64 + "\n", ""),  # built
-            ("podman", "volume", "ls"): (0, "", ""),  # a fresh machine: no volumes yet
-            ("podman", "ps"): (0, "", ""),
-            ("podman", "volume", "create"): (0, "", ""),
-            ("podman", "run"): (125, "", "Error: stopped here by the test\n"),
-        }
+        fresh_machine(
+            (0, "sha256:" + "a" * 64 + "\n", ""),  # the image is built
+            podman_volume_create=(0, "", ""),
+            podman_run=(125, "", "Error: stopped here by the test\n"),
+        )
     )
-    keys = tmp_path / "key.pub"
-    keys.write_text(PUBLIC)
-    ssh_port, jupyter_port = free_ports(2)
-    argv = ["up", "--profile", "cpu", "--engine", "podman", "--authorized-keys", str(keys),
-            "--ssh-port", str(ssh_port), "--jupyter-port", str(jupyter_port)]  # fmt: skip
-    assert run(argv, make_context(tmp_path, runner)) == 1
+    assert up_cpu(tmp_path, runner) == 1
     assert "stopped here by the test" in capsys.readouterr().err
     assert runner.volume_asked_during_info  # not only once `podman info` had answered
     created = [i for i, c in enumerate(runner.calls) if c[:3] == ("podman", "volume", "create")]
@@ -119,34 +135,20 @@ def test_a_first_up_creates_its_volumes_while_the_engine_facts_are_read(
 def test_an_up_that_must_build_creates_no_volume_before_the_build_succeeds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inspect, images = CAPTURED / "podman-inspect", CAPTURED / "image-inspect"
+    images = CAPTURED / "image-inspect"
     absent = (
-        125, (inspect / "absent-ci.stdout").read_text(), (inspect / "absent-ci.stderr").read_text()
-    )
+        125, (images / "podman-absent-ci.stdout").read_text(),
+        (images / "podman-absent-ci.stderr").read_text(),
+    )  # fmt: skip
     runner = KeygenRunner(
-        responses={
-            **uv_answers(),
-            ("podman", "info"): (
-                0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
-            ),
-            ("podman", "container", "inspect"): absent,
-            ("podman", "image", "inspect"): (
-                125, (images / "podman-absent-ci.stdout").read_text(),
-                (images / "podman-absent-ci.stderr").read_text(),
-            ),
-            ("podman", "volume", "ls"): (0, "", ""),
-            ("podman", "ps"): (0, "", ""),
+        responses=fresh_machine(
+            absent,
             # The build's first step, the base image's pull, fails.
-            ("podman", "pull"): (125, "", "Error: stopped here by the test\n"),
-            ("podman", "version"): (0, "4.3.1\n", ""),  # asked to explain the failure
-        },
+            podman_pull=(125, "", "Error: stopped here by the test\n"),
+            podman_version=(0, "4.3.1\n", ""),  # asked to explain the failure
+        ),
         programs={"podman": "/usr/bin/podman"},
     )
-    keys = tmp_path / "key.pub"
-    keys.write_text(PUBLIC)
-    ssh_port, jupyter_port = free_ports(2)
-    argv = ["up", "--profile", "cpu", "--engine", "podman", "--authorized-keys", str(keys),
-            "--ssh-port", str(ssh_port), "--jupyter-port", str(jupyter_port)]  # fmt: skip
-    assert run(argv, make_context(tmp_path, runner)) == 1
+    assert up_cpu(tmp_path, runner) == 1
     assert "stopped here by the test" in capsys.readouterr().err
     assert not any(c[:3] == ("podman", "volume", "create") for c in runner.calls)
