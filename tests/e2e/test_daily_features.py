@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
-from tests.support.ports import free_port
+from tests.support.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,6 @@ CACHE_VARIABLES = {
     "TORCH_HOME": "/var/cache/dlenv/torch",
     "UV_CACHE_DIR": "/var/cache/dlenv/uv",
 }
-
 
 
 @dataclass
@@ -130,7 +129,7 @@ def env(request: pytest.FixtureRequest, cli_factory: Any, ssh_client: SshClient)
     (cli.cwd / "secret.txt").write_text(marker_file)
     (cli.cwd / "secret.txt").chmod(0o600)
     make_dotfiles_repo(workspace, uid)
-    ports = free_port(), free_port(), free_port()
+    ports = free_ports(3)
     built = Env(engine, name, cli, ssh_client, uid, *ports, marker_env, marker_file, workspace)
     built.up()
     yield built

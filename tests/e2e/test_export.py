@@ -23,7 +23,7 @@ import yaml
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
 from tests.e2e.test_up import http_status, remove_test_images
-from tests.support.ports import free_port
+from tests.support.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +77,7 @@ def built(
     engine = str(request.param)
     name = f"export-{engine}"
     cli: Cli = cli_factory(engine, name)
-    ports = (free_port(), free_port())
+    ports = free_ports(2)
     # The packages of test_up and test_everyday_commands: the engines' layer caches serve the
     # image those tests build (or build here for them), so the suite builds it once.
     spec = cpu_spec(name, engine, packages=["jupyterlab", "numpy", "pandas"], ports=ports)

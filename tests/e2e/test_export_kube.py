@@ -22,7 +22,7 @@ import yaml
 
 from tests.e2e.conftest import CA_BUNDLE, Cli, SshClient, cpu_spec, require
 from tests.e2e.test_up import http_status, remove_test_images
-from tests.support.ports import free_port
+from tests.support.ports import free_ports
 from tests.support.registry import Registry, serve_registry
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +77,7 @@ def test_exported_manifests_validate_and_run_under_podman_kube_play(
 ) -> None:
     name = f"kube-play-{secrets.token_hex(3)}"
     cli: Cli = cli_factory("podman", name)
-    ssh_port, jupyter_port = free_port(), free_port()
+    ssh_port, jupyter_port = free_ports(2)
     # The packages of tests/e2e/test_up.py: the suites share the built layers.
     packages = ["jupyterlab", "numpy", "pandas"]
     spec = cpu_spec(name, "podman", packages=packages, ports=(ssh_port, jupyter_port))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.conftest import BASE_IMAGE, CA_BUNDLE, Cli, SshClient, cpu_spec, require
 from tests.e2e.test_up import http_status, remove_test_images
-from tests.support.ports import free_port
+from tests.support.ports import free_ports
 from tests.support.registry import PodmanStorage, Registry, serve_registry
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,7 @@ def test_a_second_machine_pulls_instead_of_building(
     second.env.update(storage.env())
     (second.cwd / "dlenv.toml").write_text(cached_spec(name, registry))
     try:
-        ssh_port, jupyter_port = free_port(), free_port()
+        ssh_port, jupyter_port = free_ports(2)
         up = second(
             "up", "--json", "--authorized-keys", f"{ssh_client.key}.pub",
             "--ca-bundle", CA_BUNDLE,

@@ -37,13 +37,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CA_BUNDLE, DOCKER_HOST, Cli, SshClient, cpu_spec, require
-from tests.support.ports import free_port
+from tests.support.ports import free_port, free_ports
 
 pytestmark = pytest.mark.e2e
 
 SSHD = "/usr/sbin/sshd"
 PODMAN_SOCKET = "/run/podman/podman.sock"
-
 
 
 def wait_for(check: Any, what: str, timeout: float = 30.0) -> None:
@@ -164,7 +163,7 @@ def remote(
     cli: Cli = cli_factory(engine, name)
     cli.env["SSH_AUTH_SOCK"] = box.agent_socket
     cli.env.pop("DOCKER_HOST", None)  # the engine is the box's: --host says where
-    ports = (free_port(), free_port())
+    ports = free_ports(2)
     (cli.cwd / "dlenv.toml").write_text(
         # test_up's and test_everyday_commands' packages: the same layers, from the build cache
         # when those ran first in the session.

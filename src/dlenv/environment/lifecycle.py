@@ -279,7 +279,9 @@ def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: 
         if survey.image_present:
             # No build to wait for: a first `up` makes its volumes while run_config waits for
             # the engine's facts (`podman info`, 0.3-0.5 s when not remembered), rather than
-            # after them (bench/RESULTS-up.md).
+            # after them (bench/RESULTS-up.md). A run option that run_config refuses (a system
+            # directory as workspace, no GPU) then leaves them made: the same volumes that the
+            # corrected `up` uses.
             volumes_made = pool.submit(
                 create_volumes, project.engine, survey.missing_volumes
             ).result
