@@ -7,9 +7,9 @@ Planning only: nothing on this host is probed. Exit 0 compatible, 1 not, 2 bad i
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Annotated, Any
 
+import msgspec
 import typer
 
 from dlenv.commands.options import JsonOption
@@ -143,7 +143,7 @@ def answer_for(k: Knowledge, request: Request) -> dict[str, Any]:
     best = verdict
     widened = not verdict.compatible and (request.cuda != "auto" or request.torch != "auto")
     if widened:
-        best = choose(k, replace(request, cuda="auto", torch="auto"))
+        best = choose(k, msgspec.structs.replace(request, cuda="auto", torch="auto"))
     return {
         "compatible": verdict.compatible,
         "reasons": list(verdict.reasons),

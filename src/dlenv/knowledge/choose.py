@@ -17,7 +17,7 @@ the choice's warnings explain the pairing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from dlenv.knowledge.drivers import branch, driver_install_fix
 from dlenv.knowledge.gpus import GpuModel
@@ -30,8 +30,7 @@ from dlenv.knowledge.wheels import TorchWheel, runs_on
 GROUP_TITLES = {"rapids": "RAPIDS", "dali": "DALI", "cupy": "CuPy"}
 
 
-@dataclass(frozen=True)
-class Gpu:
+class Gpu(msgspec.Struct, frozen=True):
     """A GPU as the chooser sees it: the board name and its compute capability."""
 
     name: str
@@ -44,8 +43,7 @@ class Gpu:
         return f"{self.name} ({arch}{self.cc})"
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     gpus: tuple[Gpu, ...] = ()
     driver: Version | None = None
     cuda: str = "auto"  # or "X.Y"
@@ -55,8 +53,7 @@ class Request:
     flavor: str = "devel"
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     cuda: str  # "12.8"
     image: CudaImage
     base_image: str
@@ -67,16 +64,14 @@ class Choice:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(msgspec.Struct, frozen=True):
     rule: str  # "driver", "arch", "kernels", "group", "python", "availability"
     text: str
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     choice: Choice | None
-    reasons: tuple[str, ...] = field(default=())
+    reasons: tuple[str, ...] = ()
 
     @property
     def compatible(self) -> bool:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from dlenv.knowledge.versions import Version, as_tuple
 
 
-@dataclass(frozen=True)
-class DriverFloor:
+class DriverFloor(msgspec.Struct, frozen=True):
     minor_compat: str  # any X.Y of this major runs, with limited features ("525.60.13")
     full: str  # the X.Y GA toolkit's driver: every feature of X.Y ("570.26" for 12.8)
 
 
-@dataclass(frozen=True)
-class CudaMajor:
+class CudaMajor(msgspec.Struct, frozen=True):
     major: str
     minor_compat_floor: str
     min_cc: str
@@ -22,8 +20,7 @@ class CudaMajor:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class CudaRelease:
+class CudaRelease(msgspec.Struct, frozen=True):
     cuda: str  # "12.8"
     driver: str
     latest_update_driver: str
@@ -31,16 +28,14 @@ class CudaRelease:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class CcSupport:
+class CcSupport(msgspec.Struct, frozen=True):
     cc: str
     since: str  # first CUDA X.Y that can target it
     source: str = ""
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class CudaTable:
+class CudaTable(msgspec.Struct, frozen=True):
     majors: tuple[CudaMajor, ...]
     releases: tuple[CudaRelease, ...]  # oldest first
     ccs: tuple[CcSupport, ...]

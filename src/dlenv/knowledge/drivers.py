@@ -7,13 +7,13 @@ A driver branch older than a GPU does not see the card at all, whatever CUDA it 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from dlenv.knowledge.versions import as_tuple
 
 
-@dataclass(frozen=True)
-class GpuFirstDriver:
+class GpuFirstDriver(msgspec.Struct, frozen=True):
     pci_id: str  # "2b85"
     name: str
     first_driver: str  # "570.86.16"
@@ -21,8 +21,7 @@ class GpuFirstDriver:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class ArchitectureDriver:
+class ArchitectureDriver(msgspec.Struct, frozen=True):
     architecture: str  # "Blackwell"
     first_driver: str
     open_only: bool  # runs only with NVIDIA's open kernel modules
@@ -30,8 +29,7 @@ class ArchitectureDriver:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class DriverSupportTable:
+class DriverSupportTable(msgspec.Struct, frozen=True):
     gpus: tuple[GpuFirstDriver, ...] = ()
     architectures: tuple[ArchitectureDriver, ...] = ()
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from difflib import get_close_matches
+
+import msgspec
 
 # Brand words nvidia-smi adds or drops between driver generations; they never tell boards apart.
 _BRAND_WORDS = frozenset({"nvidia", "geforce", "tesla", "quadro"})
 _PCI_ID = re.compile(r"(0x)?([0-9a-f]{4})")  # fullmatch
 
 
-@dataclass(frozen=True)
-class GpuModel:
+class GpuModel(msgspec.Struct, frozen=True):
     name: str
     compute_capability: str  # "8.9"
     architecture: str  # "Ada"
@@ -48,28 +48,27 @@ def normalise_pci_id(text: str) -> str | None:
     return match[2] if match else None
 
 
-@dataclass(frozen=True)
 class GpuTable:
-    models: tuple[GpuModel, ...]
-    _by_name: dict[str, GpuModel] = field(init=False, repr=False, compare=False)
-    _by_pci: dict[str, GpuModel] = field(init=False, repr=False, compare=False)
+    """The models, found by normalised name and by PCI device ID: an index built once, when
+    the knowledge is loaded."""
 
-    def __post_init__(self) -> None:
-        by_name: dict[str, GpuModel] = {}
-        by_pci: dict[str, GpuModel] = {}
+    __slots__ = ("_by_name", "_by_pci", "models")
+
+    def __init__(self, models: tuple[GpuModel, ...]) -> None:
+        self.models = models
+        self._by_name: dict[str, GpuModel] = {}
+        self._by_pci: dict[str, GpuModel] = {}
         # pci.ids reuses a few names across chips (an OEM "GT 1030" on Kepler): by name, the
         # board with more device IDs wins, then the newer chip.
-        ranked = sorted(self.models, key=lambda m: (-len(m.pci_ids), -_cc_key(m)))
+        ranked = sorted(models, key=lambda m: (-len(m.pci_ids), -_cc_key(m)))
         for model in ranked:
-            by_name.setdefault(normalise_name(model.name), model)
+            self._by_name.setdefault(normalise_name(model.name), model)
         for model in ranked:
             for alias in model.aliases:
-                by_name.setdefault(normalise_name(alias), model)
-        for model in self.models:
+                self._by_name.setdefault(normalise_name(alias), model)
+        for model in models:
             for pci in model.pci_ids:
-                by_pci.setdefault(pci, model)
-        object.__setattr__(self, "_by_name", by_name)
-        object.__setattr__(self, "_by_pci", by_pci)
+                self._by_pci.setdefault(pci, model)
 
     def by_pci_id(self, pci_id: str) -> GpuModel | None:
         key = normalise_pci_id(pci_id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from dlenv.knowledge.versions import as_tuple, xy
 
 
-@dataclass(frozen=True)
-class CudaImage:
+class CudaImage(msgspec.Struct, frozen=True):
     cuda: str  # "12.8.1"
     cudnn_tag: str  # "cudnn", "cudnn9", "cudnn8"
     os: str  # "ubuntu24.04"
@@ -16,8 +15,7 @@ class CudaImage:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class ImageTable:
+class ImageTable(msgspec.Struct, frozen=True):
     repository: str
     preferred_os: tuple[str, ...]
     flavors: dict[str, str]  # spec flavor -> tag flavor template

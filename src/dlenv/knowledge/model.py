@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from dlenv.knowledge.cuda import CudaTable, DriverFloor
 from dlenv.knowledge.drivers import DriverSupportTable
@@ -13,23 +13,21 @@ from dlenv.knowledge.versions import parse_driver
 from dlenv.knowledge.wheels import TorchTable
 
 
-@dataclass(frozen=True)
-class ForwardCompat:
+class ForwardCompat(msgspec.Struct, frozen=True):
     """Crossing a CUDA major on an older driver: data-center GPUs only, with cuda-compat-X-Y."""
 
     package: str  # "cuda-compat-{major}-{minor}"
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Knowledge:
+class Knowledge(msgspec.Struct, frozen=True):
     gpus: GpuTable
     cuda: CudaTable
     torch: TorchTable
     images: ImageTable
     packages: PackageTable
     forward_compat: ForwardCompat
-    drivers: DriverSupportTable = field(default_factory=DriverSupportTable)
+    drivers: DriverSupportTable = msgspec.field(default_factory=DriverSupportTable)
 
     def gpu_by_name(self, name: str) -> GpuModel | None:
         return self.gpus.by_name(name)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True)
-class PackageGroup:
+class PackageGroup(msgspec.Struct, frozen=True):
     group: str
     cuda_major: str  # "12", "13", or "any" (works with and without CUDA)
     packages: tuple[str, ...]
@@ -19,8 +18,7 @@ class PackageGroup:
     as_of: str = ""
 
 
-@dataclass(frozen=True)
-class PackageTable:
+class PackageTable(msgspec.Struct, frozen=True):
     groups: tuple[PackageGroup, ...]
 
     def variants(self, group: str) -> list[PackageGroup]:

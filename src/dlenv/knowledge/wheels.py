@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from dlenv.knowledge.versions import as_tuple, xy
 
 
-@dataclass(frozen=True)
-class TorchWheel:
+class TorchWheel(msgspec.Struct, frozen=True):
     torch: str  # "2.9.1"
     variant: str  # "cu128", "cpu"
     cuda: str  # "12.8"; "" for cpu
@@ -24,8 +23,7 @@ class TorchWheel:
         return xy(self.torch)
 
 
-@dataclass(frozen=True)
-class KernelSet:
+class KernelSet(msgspec.Struct, frozen=True):
     variant: str
     first: str  # torch X.Y
     last: str
@@ -48,8 +46,7 @@ def runs_on(kernels: KernelSet, cc: str) -> bool:
     return any(as_tuple(p) <= (major, minor) for p in kernels.ptx)
 
 
-@dataclass(frozen=True)
-class TorchTable:
+class TorchTable(msgspec.Struct, frozen=True):
     wheels: tuple[TorchWheel, ...]  # oldest torch first
     kernels: tuple[KernelSet, ...]
     stable: dict[str, tuple[str, ...]]  # torch X.Y -> stable CUDA X.Y
