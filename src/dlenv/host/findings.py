@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 
 class Severity(StrEnum):
@@ -24,8 +25,7 @@ class Group(StrEnum):
     SPEC = "Against the spec"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     id: str  # stable, dotted: "driver.too_old"; scripts and docs refer to it
     severity: Severity
     group: Group

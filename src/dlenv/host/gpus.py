@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from dlenv.host.inventory import Inventory
 from dlenv.knowledge import GpuModel, Knowledge
 from dlenv.resolve import GpuFact, HostFacts
 
 
-@dataclass(frozen=True)
-class HostGpu:
+class HostGpu(msgspec.Struct, frozen=True):
     index: int
     name: str
     pci_id: str | None  # "2684"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from dlenv.host.os_release import OsRelease
 from dlenv.host.parse.engines import DockerInfo, PodmanInfo
@@ -11,8 +11,7 @@ from dlenv.host.parse.toolkit import CdiSpec, ToolkitConfig
 from dlenv.host.snapshot import DiskUsage
 
 
-@dataclass(frozen=True)
-class EngineProbe:
+class EngineProbe(msgspec.Struct, frozen=True):
     """One engine: installed or not, its parsed info, and raw output for error recognition."""
 
     name: str  # "docker" or "podman"
@@ -25,8 +24,7 @@ class EngineProbe:
     storage: str | None = None  # where images live
 
 
-@dataclass(frozen=True)
-class Inventory:
+class Inventory(msgspec.Struct, frozen=True):
     os: OsRelease | None = None
     arch: str | None = None
     kernel: str | None = None
@@ -50,7 +48,7 @@ class Inventory:
     groups: tuple[str, ...] = ()
     shm: DiskUsage | None = None
     cgroup_hybrid: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     def engine(self, name: str) -> EngineProbe | None:
         return next((e for e in self.engines if e.name == name), None)

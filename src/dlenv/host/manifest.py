@@ -7,9 +7,10 @@ names the field, never a traceback. Pure: takes parsed JSON, returns typed data.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import msgspec
 
 from dlenv.errors import UsageError
 from dlenv.host.snapshot import BUNDLE_VERSION, MANIFEST, DiskUsage
@@ -17,16 +18,14 @@ from dlenv.host.snapshot import BUNDLE_VERSION, MANIFEST, DiskUsage
 HINT = "Pass a file written by `dlenv doctor --collect FILE`, or its unpacked directory."
 
 
-@dataclass(frozen=True)
-class CommandEntry:
+class CommandEntry(msgspec.Struct, frozen=True):
     argv: tuple[str, ...]
     returncode: int
     text: dict[str, str]  # "stdout"/"stderr" given inline
     files: dict[str, str]  # "stdout"/"stderr" given as a path relative to the bundle
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(msgspec.Struct, frozen=True):
     commands: tuple[CommandEntry, ...]
     programs: dict[str, str | None]
     listings: dict[str, list[str] | None]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+import msgspec
 
 from dlenv.errors import UsageError
 
@@ -76,8 +77,7 @@ UBUNTU_VERSION_OF_CODENAME: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class OsRelease:
+class OsRelease(msgspec.Struct, frozen=True):
     """The fields of os-release that provisioning needs; `fields` keeps every key as read."""
 
     id: str
@@ -87,15 +87,14 @@ class OsRelease:
     ubuntu_codename: str | None = None
     name: str = "Linux"
     pretty_name: str | None = None
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def display_name(self) -> str:
         return self.pretty_name or " ".join(p for p in (self.name, self.version_id) if p)
 
 
-@dataclass(frozen=True)
-class Distro:
+class Distro(msgspec.Struct, frozen=True):
     """An os-release placed in a family, with the base release its repositories are keyed by."""
 
     os: OsRelease

@@ -7,7 +7,8 @@ once in threads, then the few reads that depend on their answers (image storage 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+
+import msgspec
 
 from dlenv.engine.info_memo import DOCKER_INFO, PODMAN_INFO
 from dlenv.host.inventory import EngineProbe, Inventory
@@ -120,8 +121,7 @@ def collect(reader: HostReader) -> Inventory:
     )
 
 
-@dataclass(frozen=True)
-class _FileFacts:
+class _FileFacts(msgspec.Struct, frozen=True):
     os: OsRelease | None
     driver_module: DriverModule | None
     modules: frozenset[str]

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
+import msgspec
+
 from dlenv.errors import UsageError
 
 BUNDLE_VERSION = 1
@@ -31,8 +33,7 @@ MANIFEST = "manifest.json"
 ROOT_DIR = "root"
 
 
-@dataclass(frozen=True)
-class CommandRecord:
+class CommandRecord(msgspec.Struct, frozen=True):
     argv: tuple[str, ...]
     returncode: int
     stdout: str
@@ -47,8 +48,7 @@ class CommandRecord:
         }
 
 
-@dataclass(frozen=True)
-class DiskUsage:
+class DiskUsage(msgspec.Struct, frozen=True):
     total: int  # bytes
     free: int  # bytes available to unprivileged users (statvfs f_bavail)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import replace
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,7 +170,7 @@ def test_rendered_scripts_hold_host_values_only_inertly(
     arch: str,
 ) -> None:
     base = parse_os_release(f"ID={distro_id}\nID_LIKE=ubuntu debian\n")
-    os_release = replace(
+    os_release = msgspec.structs.replace(
         base,
         version_id=version or None,
         version_codename=codename or None,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 # What the Docker CLI says when the daemon's socket refuses this user (it is not in group docker),
 # in the three wordings of real captures (tests/fixtures/captured/docker-errors, sources in its
@@ -20,8 +21,7 @@ SOCKET_DENIED = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class DockerInfo:
+class DockerInfo(msgspec.Struct, frozen=True):
     reachable: bool
     server_version: str | None = None
     runtimes: tuple[str, ...] = ()
@@ -92,8 +92,7 @@ def parse_docker_info(stdout: str, stderr: str = "") -> DockerInfo:
     )
 
 
-@dataclass(frozen=True)
-class PodmanInfo:
+class PodmanInfo(msgspec.Struct, frozen=True):
     version: str | None
     rootless: bool
     cgroup_version: str | None

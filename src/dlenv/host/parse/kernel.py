@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 # efivarfs names each variable "<Name>-<VendorGuid>" and holds 4 attribute bytes, then the value
 # (https://docs.kernel.org/filesystems/efivarfs.html); SecureBoot's value is one byte, 1 = enabled.
@@ -40,8 +41,7 @@ def parse_mem_size(text: str) -> int | None:
     return int(match[1]) * scale
 
 
-@dataclass(frozen=True)
-class KnownError:
+class KnownError(msgspec.Struct, frozen=True):
     id: str
     message: str
     fix: str

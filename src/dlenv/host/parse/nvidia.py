@@ -6,8 +6,9 @@ Formats follow real outputs in tests/fixtures/captured/ (sources in its README).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 # PCI vendor ID of NVIDIA Corporation (PCI ID repository, https://pci-ids.ucw.cz/read/PC/10de).
 NVIDIA_VENDOR = "10de"
@@ -16,8 +17,7 @@ NVIDIA_VENDOR = "10de"
 _DISPLAY_CLASSES = ("0300", "0302")
 
 
-@dataclass(frozen=True)
-class SmiGpu:
+class SmiGpu(msgspec.Struct, frozen=True):
     index: int
     name: str
     memory_total_mib: int | None = None
@@ -30,8 +30,7 @@ class SmiGpu:
     utilization_pct: int | None = None
 
 
-@dataclass(frozen=True)
-class SmiReport:
+class SmiReport(msgspec.Struct, frozen=True):
     driver_version: str | None
     cuda_version: str | None  # the newest CUDA this driver supports
     gpus: tuple[SmiGpu, ...]
@@ -167,8 +166,7 @@ class ModuleFlavor(StrEnum):
     PROPRIETARY = "proprietary"
 
 
-@dataclass(frozen=True)
-class DriverModule:
+class DriverModule(msgspec.Struct, frozen=True):
     version: str
     flavor: ModuleFlavor
 
@@ -188,8 +186,7 @@ def parse_driver_version_file(text: str) -> DriverModule | None:
     return DriverModule(match[2].rstrip("."), flavor)
 
 
-@dataclass(frozen=True)
-class PciDevice:
+class PciDevice(msgspec.Struct, frozen=True):
     slot: str  # "0000:01:00.0" or "01:00.0"
     class_code: str  # "0300"
     vendor: str  # "10de"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 # The device kind and the generate command of NVIDIA's "Support for Container Device Interface"
 # (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html).
@@ -25,8 +26,7 @@ def parse_ctk_version(text: str) -> str | None:
     return match[1] if match else None
 
 
-@dataclass(frozen=True)
-class ToolkitConfig:
+class ToolkitConfig(msgspec.Struct, frozen=True):
     no_cgroups: bool
     mode: str | None  # nvidia-container-runtime.mode: "auto", "legacy", "cdi", "csv"
 
@@ -46,8 +46,7 @@ def parse_toolkit_config(text: str) -> ToolkitConfig | None:
     )
 
 
-@dataclass(frozen=True)
-class CdiSpec:
+class CdiSpec(msgspec.Struct, frozen=True):
     path: str
     kind: str | None
     devices: tuple[str, ...]
