@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_IMAGE = "localhost/dlenv-test/debian:bookworm"
+# The benchmark's fixed workload, not the spec's default list (dlenv.spec.model), on purpose:
+# results from different sessions compare the same packages, whatever the default becomes.
 PACKAGES = [
     "jupyterlab",
     "numpy",

@@ -276,7 +276,7 @@ def _release_unless_running(project: Project) -> None:
 def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: float) -> Access:
     # Leaving the pool waits for the volumes' creation, whatever happened meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlenv-volumes") as pool:
-        if survey.image_present:
+        if survey.image_present and survey.missing_volumes:
             # No build to wait for: a first `up` makes its volumes while run_config waits for
             # the engine's facts (`podman info`, 0.3-0.5 s when not remembered), rather than
             # after them (bench/RESULTS-up.md). A run option that run_config refuses (a system
@@ -286,7 +286,7 @@ def _bring_up(project: Project, survey: _Survey, placement: Placement, timeout: 
                 create_volumes, project.engine, survey.missing_volumes
             ).result
         else:
-            # After the build: a build that fails leaves no volumes behind.
+            # None to make, or after the build: a build that fails leaves no volumes behind.
             volumes_made = partial(create_volumes, project.engine, survey.missing_volumes)
         return _configure_and_start(project, survey, placement, timeout, volumes_made)
 

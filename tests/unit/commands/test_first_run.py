@@ -15,6 +15,7 @@ from tests.support.fakes import FakeRunner
 from tests.support.index_config import uv_answers
 from tests.support.keygen import PUBLIC, KeygenRunner
 from tests.support.ports import free_ports
+from tests.unit.commands.test_in_process import podman
 
 
 def test_up_without_an_engine_says_so_first_with_the_fix(
@@ -66,23 +67,14 @@ CAPTURED = Path(__file__).parents[2] / "fixtures" / "captured"
 def fresh_machine(
     image: tuple[int, str, str], **more: tuple[int, str, str]
 ) -> dict[tuple[str, ...], tuple[int, str, str]]:
-    """Podman's answers (captured on the CI machine) on a machine with no dlenv container and
-    no volumes yet; `image` answers `image inspect`, `more` the commands after the survey."""
-    inspect = CAPTURED / "podman-inspect"
+    """`podman()`'s captured answers (no dlenv container, no volumes yet) with uv's and a
+    captured `podman info`; `image` answers `image inspect`, `more` the commands after the
+    survey."""
+    info = (0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), "")
     return {
         **uv_answers(),
-        ("podman", "info"): (
-            0, (CAPTURED / "podman-info" / "rootful-debian12-ci.json").read_text(), ""
-        ),
-        ("podman", "container", "inspect"): (
-            125, (inspect / "absent-ci.stdout").read_text(),
-            (inspect / "absent-ci.stderr").read_text(),
-        ),
-        ("podman", "image", "inspect"): image,
-        ("podman", "volume", "ls"): (0, "", ""),
-        ("podman", "ps"): (0, "", ""),
-        **{tuple(name.split("_")): answer for name, answer in more.items()},
-    }  # fmt: skip
+        **podman(podman_info=info, podman_image_inspect=image, **more).responses,
+    }
 
 
 def up_cpu(tmp_path: Path, runner: FakeRunner) -> int:
