@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import tomlkit
 import typer
@@ -39,6 +41,11 @@ def spec_command(
         print_json(data)
         return
     info(f"# spec from {source}")
-    # TOML has no null: a key left unset (`host`) is left out.
-    toml_data = {key: value for key, value in data.items() if value is not None}
-    out.print(tomlkit.dumps(toml_data).rstrip(), markup=False)
+    out.print(tomlkit.dumps(_without_nulls(data)).rstrip(), markup=False)
+
+
+def _without_nulls(value: Any) -> Any:
+    """TOML has no null: a key left unset (`host`), in any table, is left out."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    return value
