@@ -61,6 +61,8 @@ def duration_seconds(text: str) -> int | None:
     """Seconds in a duration such as "20s", "90m", "2h", "1d"; None for "off"."""
     match = _DURATION.fullmatch(text)
     return int(match["count"]) * _DURATION_SECONDS[match["unit"]] if match else None
+
+
 # run.gpus = "auto:N": N idle GPUs chosen and leased at `up` (dlenv.environment.gpu_choice).
 AUTO_GPUS = re.compile(r"auto:(?P<count>[1-9][0-9]?)")
 
